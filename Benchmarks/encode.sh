@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Encoding speed, densekit against sentence-transformers, in one run on one machine.
+#
+#   Benchmarks/encode.sh PATH/TO/debian-pkg [RESULT.md]
+#
+# Both encode the first 5,000 passages of collection.tsv (batch 64, max length 256, 2 threads)
+# and 200 dev queries one at a time. Writes a Markdown table with the machine, load, commands
+# and the ratio to RESULT.md (default Benchmarks/results/encode-DATE.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+corpus="${1:?usage: $0 PATH/TO/debian-pkg [RESULT.md]}"
+result="${2:-Benchmarks/results/encode-$(date +%Y-%m-%d).md}"
+threads=2
+
+scripts/install-deps.sh
+export DENSEKIT_MODEL="${DENSEKIT_MODEL:-${DENSEKIT_CACHE:-$HOME/.cache/densekit}/models/all-MiniLM-L6-v2}"
+scripts/fetch-model.sh "$DENSEKIT_MODEL"
+venv="$(Benchmarks/python-env.sh)"
+swift build -c release --product densekit >&2
+densekit="$(swift build -c release --show-bin-path)/densekit"
+
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+sgemm1="$("$densekit" bench sgemm --threads 1)"
+sgemm2="$("$densekit" bench sgemm --threads $threads)"
+dk_cmd=("$densekit" bench encode --passages "$corpus/collection.tsv" --limit 5000 --queries "$corpus/queries.dev.tsv" --query-count 200 --batch-size 64 --max-length 256 --threads $threads)
+st_cmd=("$venv/bin/python" Benchmarks/st_encode.py --model "$DENSEKIT_MODEL" --passages "$corpus/collection.tsv" --limit 5000 --queries "$corpus/queries.dev.tsv" --query-count 200 --batch-size 64 --max-length 256 --threads $threads)
+dk="$("${dk_cmd[@]}")"
+st="$("${st_cmd[@]}")"
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+field() { python3 -c "import json,sys; print(round(json.loads(sys.argv[1])[sys.argv[2]], 2))" "$1" "$2"; }
+dk_pps="$(field "$dk" passages_per_second)"; st_pps="$(field "$st" passages_per_second)"
+dk_p50="$(field "$dk" query_latency_ms_p50)"; st_p50="$(field "$st" query_latency_ms_p50)"
+dk_gf="$(field "$dk" gflops_per_second)"; sg2="$(field "$sgemm2" gflops_per_second)"; sg1="$(field "$sgemm1" gflops_per_second)"
+ratio="$(python3 -c "print(round($dk_pps / $st_pps, 2))")"
+lat_ratio="$(python3 -c "print(round($st_p50 / $dk_p50, 2))")"
+share="$(python3 -c "print(round(100 * $dk_gf / $sg2))")"
+
+mkdir -p "$(dirname "$result")"
+cat > "$result" <<MD
+# Encoding speed: densekit vs sentence-transformers
+
+- date: $(date -u +%Y-%m-%dT%H:%MZ)
+- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB
+- load average before / after: $load_before / $load_after
+- data: first 5,000 passages of debian-pkg collection.tsv ($(field "$dk" mean_tokens) tokens on average), 200 dev queries
+- densekit: \`${dk_cmd[*]}\`
+- sentence-transformers: \`${st_cmd[*]}\`
+
+| measure | densekit | sentence-transformers | ratio |
+|---|---|---|---|
+| passages/s (batch 64, max length 256, $threads threads) | $dk_pps | $st_pps | **${ratio}x** |
+| single-query latency p50 (ms) | $dk_p50 | $st_p50 | ${lat_ratio}x faster |
+| achieved GFLOP/s while encoding | $dk_gf | | ${share}% of sgemm |
+| cblas_sgemm 2048^3 GFLOP/s (1 / $threads threads) | $sg1 / $sg2 | | |
+
+Raw: densekit \`$dk\`; sentence-transformers \`$st\`; sgemm \`$sgemm1\` \`$sgemm2\`.
+MD
+cat "$result"

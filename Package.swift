@@ -1,0 +1,66 @@
+// swift-tools-version: 6.1
+// densekit: dense retrieval and contrastive indexing in Swift.
+//
+// Data flow, one module per stage:
+//   Corpus -> Tokenizer -> Encoder -> (embeddings) -> Store (LMDB) -> Index (FAISS) -> Search -> Evaluation
+// Tensor holds the BLAS-backed math the encoder and training share; the C and C++ bridges
+// (COpenBLAS, CLMDB, CFaiss) are small targets of their own.
+import PackageDescription
+
+let package = Package(
+    name: "densekit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "densekit", targets: ["DensekitCLI"]),
+        .library(name: "Densekit", targets: ["DensekitCorpus", "DensekitTokenizer", "DensekitTensor", "DensekitEncoder"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: Bridges to system libraries (Debian: libopenblas-dev, liblmdb-dev, libfaiss-dev).
+        .systemLibrary(name: "COpenBLAS", path: "Sources/Bridges/COpenBLAS"),
+        .systemLibrary(name: "CLMDB", path: "Sources/Bridges/CLMDB"),
+        .target(
+            name: "CFaiss",
+            path: "Sources/Bridges/CFaiss",
+            cxxSettings: [.headerSearchPath("include")],
+            linkerSettings: [
+                .linkedLibrary("faiss"), .linkedLibrary("openblas"), .linkedLibrary("lapack"),
+                .linkedLibrary("gomp"), .linkedLibrary("stdc++"), .linkedLibrary("m"),
+            ]
+        ),
+
+        // MARK: The pipeline.
+        .target(name: "DensekitCorpus", path: "Sources/Corpus"),
+        .target(name: "DensekitTokenizer", path: "Sources/Tokenizer"),
+        .target(name: "DensekitTensor", dependencies: ["COpenBLAS"], path: "Sources/Tensor"),
+        .target(
+            name: "DensekitEncoder",
+            dependencies: ["DensekitTokenizer", "DensekitTensor"],
+            path: "Sources/Encoder"
+        ),
+        .executableTarget(
+            name: "DensekitCLI",
+            dependencies: [
+                "DensekitCorpus", "DensekitEncoder",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/CLI"
+        ),
+
+        // MARK: Tests.
+        .testTarget(name: "BridgeTests", dependencies: ["COpenBLAS", "CLMDB", "CFaiss"], path: "Tests/BridgeTests"),
+        .testTarget(
+            name: "TokenizerTests", dependencies: ["DensekitTokenizer"], path: "Tests/TokenizerTests",
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "CLITests", dependencies: ["DensekitCLI"], path: "Tests/CLITests"),
+        .testTarget(name: "CorpusTests", dependencies: ["DensekitCorpus"], path: "Tests/CorpusTests"),
+        .testTarget(name: "TensorTests", dependencies: ["DensekitTensor"], path: "Tests/TensorTests"),
+        .testTarget(
+            name: "EncoderTests", dependencies: ["DensekitEncoder"], path: "Tests/EncoderTests",
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

@@ -1,0 +1,114 @@
+#include "cfaiss_internal.hpp"
+
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexPreTransform.h>
+#include <faiss/index_factory.h>
+
+#include <climits>
+#include <string>
+
+namespace {
+
+// add_with_ids works natively on an IDMap and on IVF (IndexPreTransform forwards it to the
+// index underneath). Flat, HNSW, PQ, LSH, ... throw "add_with_ids not implemented".
+bool takes_ids(const faiss::Index *index) {
+    if (dynamic_cast<const faiss::IndexIDMap *>(index)) return true; // IndexIDMap2 derives from it
+    while (auto pre = dynamic_cast<const faiss::IndexPreTransform *>(index)) index = pre->index;
+    return dynamic_cast<const faiss::IndexIVF *>(index) != nullptr;
+}
+
+} // namespace
+
+void cfaiss::check_vectors(const faiss::Index &index, int64_t n, int64_t dimension, const void *x) {
+    require(n >= 0, "vector count is negative");
+    if (dimension != index.d) {
+        throw invalid_argument("vector dimension " + std::to_string(dimension) +
+                               " does not match the index dimension " + std::to_string(index.d));
+    }
+    require(n == 0 || x != nullptr, "vector buffer is NULL");
+}
+
+extern "C" int cfaiss_index_create(const char *factory, int64_t dimension, int metric,
+                                   cfaiss_index_t **out) {
+    return cfaiss::guarded(__func__, [&] {
+        cfaiss::require(out != nullptr, "out is NULL");
+        *out = nullptr;
+        cfaiss::require(factory != nullptr, "factory string is NULL");
+        cfaiss::require(dimension > 0 && dimension <= INT_MAX, "dimension must be in 1...INT_MAX");
+        cfaiss::require(metric == CFAISS_METRIC_INNER_PRODUCT || metric == CFAISS_METRIC_L2,
+                        "metric must be CFAISS_METRIC_INNER_PRODUCT or CFAISS_METRIC_L2");
+
+        std::unique_ptr<faiss::Index> index(faiss::index_factory(
+            int(dimension), factory, faiss::MetricType(metric)));
+        if (!takes_ids(index.get())) {
+            auto map = std::make_unique<faiss::IndexIDMap2>(index.get());
+            map->own_fields = true;
+            index.release(); // now owned by map
+            index = std::move(map);
+        }
+        *out = new cfaiss_index{std::move(index)};
+        return CFAISS_OK;
+    });
+}
+
+extern "C" void cfaiss_index_free(cfaiss_index_t *index) {
+    delete index; // FAISS destructors do not throw
+}
+
+extern "C" int64_t cfaiss_index_dimension(const cfaiss_index_t *index) {
+    return index && index->index ? index->index->d : 0;
+}
+
+extern "C" int64_t cfaiss_index_ntotal(const cfaiss_index_t *index) {
+    return index && index->index ? index->index->ntotal : 0;
+}
+
+extern "C" int cfaiss_index_is_trained(const cfaiss_index_t *index) {
+    return index && index->index && index->index->is_trained ? 1 : 0;
+}
+
+extern "C" int cfaiss_index_metric(const cfaiss_index_t *index) {
+    return index && index->index ? int(index->index->metric_type) : -1;
+}
+
+extern "C" int cfaiss_index_train(cfaiss_index_t *handle, int64_t n, int64_t dimension,
+                                  const float *x) {
+    return cfaiss::guarded(__func__, [&] {
+        faiss::Index &index = cfaiss::checked(handle);
+        cfaiss::check_vectors(index, n, dimension, x);
+        index.train(n, x);
+        return CFAISS_OK;
+    });
+}
+
+extern "C" int cfaiss_index_add_with_ids(cfaiss_index_t *handle, int64_t n, int64_t dimension,
+                                         const float *x, const int64_t *ids) {
+    return cfaiss::guarded(__func__, [&] {
+        faiss::Index &index = cfaiss::checked(handle);
+        cfaiss::check_vectors(index, n, dimension, x);
+        cfaiss::require(n == 0 || ids != nullptr, "ids buffer is NULL");
+        index.add_with_ids(n, x, ids);
+        return CFAISS_OK;
+    });
+}
+
+extern "C" int cfaiss_index_search(const cfaiss_index_t *handle, int64_t n, int64_t dimension,
+                                   const float *x, int64_t k, float *distances, int64_t *labels) {
+    return cfaiss::guarded(__func__, [&] {
+        const faiss::Index &index = cfaiss::checked(handle);
+        cfaiss::check_vectors(index, n, dimension, x);
+        cfaiss::require(k > 0, "k must be positive");
+        cfaiss::require(n == 0 || (distances != nullptr && labels != nullptr),
+                        "distances or labels buffer is NULL");
+        index.search(n, x, k, distances, labels);
+        return CFAISS_OK;
+    });
+}
+
+extern "C" int cfaiss_index_reset(cfaiss_index_t *handle) {
+    return cfaiss::guarded(__func__, [&] {
+        cfaiss::checked(handle).reset();
+        return CFAISS_OK;
+    });
+}

@@ -1,0 +1,70 @@
+// Shared by the CFaiss translation units; not part of the public C header.
+#pragma once
+
+#include "cfaiss.h"
+
+#include <faiss/Index.h>
+#include <faiss/impl/FaissException.h>
+
+#include <memory>
+#include <new>
+#include <stdexcept>
+
+struct cfaiss_index {
+    std::unique_ptr<faiss::Index> index;
+};
+
+namespace cfaiss {
+
+// Thrown inside the shim for checks FAISS does not make; mapped to status codes by guarded().
+struct invalid_argument : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+struct unsupported : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Formats into the thread-local buffer behind cfaiss_last_error. Never allocates or throws,
+// because it runs inside catch handlers, possibly after a bad_alloc.
+void set_error(const char *format, ...) noexcept __attribute__((format(printf, 1, 2)));
+
+// Runs body (returning CFAISS_OK) and turns every C++ exception into a status code plus message.
+template <class Body>
+int guarded(const char *function, Body &&body) noexcept {
+    try {
+        return body();
+    } catch (const invalid_argument &e) {
+        set_error("%s: %s", function, e.what());
+        return CFAISS_ERR_INVALID_ARGUMENT;
+    } catch (const unsupported &e) {
+        set_error("%s: %s", function, e.what());
+        return CFAISS_ERR_UNSUPPORTED;
+    } catch (const faiss::FaissException &e) {
+        set_error("%s: %s", function, e.what());
+        return CFAISS_ERR_FAISS;
+    } catch (const std::bad_alloc &) {
+        set_error("%s: out of memory", function);
+        return CFAISS_ERR_OUT_OF_MEMORY;
+    } catch (const std::exception &e) {
+        set_error("%s: %s", function, e.what());
+        return CFAISS_ERR_UNKNOWN;
+    } catch (...) {
+        set_error("%s: unknown C++ exception", function);
+        return CFAISS_ERR_UNKNOWN;
+    }
+}
+
+inline void require(bool condition, const char *message) {
+    if (!condition) throw invalid_argument(message);
+}
+
+// The handle check every call makes; returns the FAISS index.
+inline faiss::Index &checked(const cfaiss_index_t *handle) {
+    require(handle != nullptr && handle->index != nullptr, "index handle is NULL");
+    return *handle->index;
+}
+
+// FAISS reads n * d floats from x without knowing the buffer; a wrong d reads out of bounds.
+void check_vectors(const faiss::Index &index, int64_t n, int64_t dimension, const void *x);
+
+} // namespace cfaiss

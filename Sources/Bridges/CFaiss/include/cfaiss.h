@@ -1,0 +1,121 @@
+#ifndef DENSEKIT_CFAISS_H
+#define DENSEKIT_CFAISS_H
+
+// A plain C face for the FAISS C++ API (libfaiss-dev 1.7.3 ships only the C++ library; the
+// archive holds none of FAISS's own C API symbols).
+//
+// Error model: every function that can fail returns an int status, CFAISS_OK (0) on success.
+// No C++ exception ever crosses this boundary (one reaching Swift would abort the process);
+// on failure the message is kept per thread and read with cfaiss_last_error().
+//
+// Vectors are row-major float32, n rows of `dimension` floats. Functions that take vectors also
+// take the dimension the caller believes the buffer has; it must equal the index's dimension.
+// FAISS itself cannot check this and would read past the buffer.
+//
+// Threading: concurrent cfaiss_index_search calls on one handle are safe (FAISS search is const).
+// Anything that changes the index (train, add, reset, set_*) needs exclusive access to it.
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Status codes. Macros (not an enum) so Swift sees them as Int32 like the return values.
+#define CFAISS_OK 0
+#define CFAISS_ERR_INVALID_ARGUMENT 1 // NULL pointer, negative count, dimension mismatch, ...
+#define CFAISS_ERR_FAISS 2            // FAISS rejected the call (bad factory string, I/O, ...)
+#define CFAISS_ERR_UNSUPPORTED 3      // the index has no such parameter or operation
+#define CFAISS_ERR_OUT_OF_MEMORY 4
+#define CFAISS_ERR_UNKNOWN 5          // any other C++ exception
+
+// Same values as faiss::MetricType, so they pass through unchanged.
+#define CFAISS_METRIC_INNER_PRODUCT 0 // cosine when the vectors are L2-normalised
+#define CFAISS_METRIC_L2 1            // distances are squared L2
+
+typedef struct cfaiss_index cfaiss_index_t;
+
+// The message of the last failed call on this thread; "" if none failed yet. Never NULL.
+// Valid until the next failing call on the same thread, so copy it at once (in Swift: no
+// `await` between the failing call and this one, or the task may have moved threads).
+const char *cfaiss_last_error(void);
+
+// --- Lifetime -------------------------------------------------------------------------------
+
+// Builds an index with faiss::index_factory (e.g. "Flat", "HNSW32", "IVF16,Flat", "PQ16np").
+// Ids rule: unless the factory result is an IVF index (possibly under IndexPreTransform layers,
+// such as "PCA64,IVF16,Flat") or already an IDMap ("IDMap,Flat"), it is wrapped in an owning
+// IndexIDMap2, so cfaiss_index_add_with_ids works for every index this returns.
+// On success *out owns the index; release it with cfaiss_index_free.
+int cfaiss_index_create(const char *factory, int64_t dimension, int metric, cfaiss_index_t **out);
+
+// Frees the index and everything it owns. NULL is ignored.
+void cfaiss_index_free(cfaiss_index_t *index);
+
+// --- Properties (a NULL handle reads as 0, or -1 for metric) ----------------------------------
+
+int64_t cfaiss_index_dimension(const cfaiss_index_t *index);
+// Number of vectors stored.
+int64_t cfaiss_index_ntotal(const cfaiss_index_t *index);
+// 1 when the index can take vectors: always for Flat and HNSW, after train() for IVF and PQ.
+int cfaiss_index_is_trained(const cfaiss_index_t *index);
+// One of CFAISS_METRIC_*, or another faiss::MetricType value for a read-in index.
+int cfaiss_index_metric(const cfaiss_index_t *index);
+
+// --- Data -----------------------------------------------------------------------------------
+
+// Trains on n vectors. A no-op for indexes that need no training.
+int cfaiss_index_train(cfaiss_index_t *index, int64_t n, int64_t dimension, const float *x);
+
+// Adds n vectors with caller-chosen 64-bit ids (n ids; duplicates are not checked). Fails with
+// CFAISS_ERR_FAISS when the index is not trained yet, or when a read-in index cannot take ids
+// (see cfaiss_index_read).
+int cfaiss_index_add_with_ids(cfaiss_index_t *index, int64_t n, int64_t dimension, const float *x,
+                              const int64_t *ids);
+
+// k nearest neighbours of each of n queries. distances and labels each hold n * k entries,
+// row i for query i, best first: highest score for inner product, smallest for L2. When fewer
+// than k vectors are found the missing labels are -1 (their distances are then meaningless).
+int cfaiss_index_search(const cfaiss_index_t *index, int64_t n, int64_t dimension, const float *x,
+                        int64_t k, float *distances, int64_t *labels);
+
+// Removes all vectors; keeps the training (IVF centroids, PQ codebooks).
+int cfaiss_index_reset(cfaiss_index_t *index);
+
+// --- Search parameters (reach through IDMap and pre-transform wrappers) ----------------------
+
+// IVF: number of inverted lists visited per query (FAISS's default is 1). Higher = better recall,
+// slower. CFAISS_ERR_UNSUPPORTED for non-IVF indexes.
+int cfaiss_index_set_nprobe(cfaiss_index_t *index, int64_t nprobe);
+
+// HNSW: candidate-list size at search time (FAISS's default is 16). FAISS 1.7.3 does not raise
+// it to k: with ef_search < k some of the k labels come back -1, so keep it >= k.
+// Also accepted by an IVF index whose coarse quantizer is HNSW. CFAISS_ERR_UNSUPPORTED otherwise.
+int cfaiss_index_set_ef_search(cfaiss_index_t *index, int64_t ef_search);
+
+// --- Files ----------------------------------------------------------------------------------
+
+// Writes the whole index (wrapper and ids included) with faiss::write_index.
+int cfaiss_index_write(const cfaiss_index_t *index, const char *path);
+
+// Reads an index written by cfaiss_index_write (or by FAISS itself). A missing, truncated or
+// corrupt file gives an error, never a crash. The index is used as stored: a bare Flat/HNSW
+// written by other tools is not wrapped (FAISS refuses to wrap a non-empty index), so
+// add_with_ids on it fails; search and everything else work.
+int cfaiss_index_read(const char *path, cfaiss_index_t **out);
+
+// --- OpenMP ---------------------------------------------------------------------------------
+
+// omp_set_num_threads: in GNU OpenMP this sets the thread count for parallel regions started
+// by the *calling* thread only, so call it on the thread that then calls FAISS. Values < 1 are
+// rejected. For the whole process, set OMP_NUM_THREADS before it starts instead.
+int cfaiss_set_omp_threads(int threads);
+
+// omp_get_max_threads for the calling thread.
+int cfaiss_omp_max_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

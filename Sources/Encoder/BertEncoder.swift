@@ -1,0 +1,102 @@
+import DensekitTensor
+
+/// A BERT encoder's forward pass over packed token batches (inference).
+///
+/// Per layer: one GEMM for Q, K and V over all tokens; per sequence and head, a score GEMM,
+/// a softmax and a context GEMM; one GEMM for the attention output, fused with its bias,
+/// residual and layer norm; two GEMMs for the feed-forward block with fused bias + GELU and
+/// bias + residual + layer norm. Everything else is row kernels over reused buffers.
+public struct BertEncoder: Sendable {
+    public let parameters: BertParameters
+    public var configuration: BertConfiguration { parameters.layout.configuration }
+
+    public init(parameters: BertParameters) {
+        self.parameters = parameters
+    }
+
+    /// Runs the encoder over `batch`; returns the last layer's hidden states, `[tokens, h]`,
+    /// stored in `workspace`: valid until the workspace's next use, and only while the caller
+    /// keeps the workspace alive.
+    ///
+    /// - Precondition: every id is below the vocabulary size, every type id below the type
+    ///   vocabulary size and every sequence no longer than `maxPositions` (the tokenizer and
+    ///   `SentenceEncoder` guarantee this).
+    public func forward(_ batch: TokenBatch, workspace ws: EncoderWorkspace) -> UnsafeMutablePointer<Float> {
+        let c = configuration
+        let layout = parameters.layout
+        let p = parameters
+        let h = c.hiddenSize, t = batch.tokenCount, i = c.intermediateSize
+        let x = ws.hidden.reserve(t * h)
+        embed(batch, into: x)
+
+        let qkv = ws.qkv.reserve(t * 3 * h)
+        let context = ws.context.reserve(t * h)
+        let attention = ws.attention.reserve(t * h)
+        let intermediate = ws.intermediate.reserve(t * i)
+        for l in layout.layers {
+            // Q, K, V = x Wqkv^T + b.
+            BLAS.gemm(.none, .transpose, m: t, n: 3 * h, k: h, a: x, lda: h, b: p.pointer(l.qkvWeight), ldb: h, c: qkv, ldc: 3 * h)
+            RowKernels.addBias(qkv, rows: t, width: 3 * h, bias: p.pointer(l.qkvBias))
+            selfAttention(qkv: qkv, batch: batch, into: context, workspace: ws)
+
+            // attention = LayerNorm(x + context Wo^T + bo).
+            BLAS.gemm(.none, .transpose, m: t, n: h, k: h, a: context, lda: h, b: p.pointer(l.attentionOutputWeight), ldb: h, c: attention, ldc: h)
+            RowKernels.addLayerNorm(attention, rows: t, width: h, bias: p.pointer(l.attentionOutputBias), residual: x,
+                                    gamma: p.pointer(l.attentionNormGamma), beta: p.pointer(l.attentionNormBeta), epsilon: c.layerNormEpsilon)
+
+            // x = LayerNorm(attention + act(attention Wi^T + bi) Wout^T + bout).
+            BLAS.gemm(.none, .transpose, m: t, n: i, k: h, a: attention, lda: h, b: p.pointer(l.intermediateWeight), ldb: h, c: intermediate, ldc: i)
+            switch c.activation {
+            case .gelu: RowKernels.addBiasGELU(intermediate, rows: t, width: i, bias: p.pointer(l.intermediateBias))
+            case .relu: RowKernels.addBiasReLU(intermediate, rows: t, width: i, bias: p.pointer(l.intermediateBias))
+            }
+            BLAS.gemm(.none, .transpose, m: t, n: h, k: i, a: intermediate, lda: i, b: p.pointer(l.outputWeight), ldb: i, c: x, ldc: h)
+            RowKernels.addLayerNorm(x, rows: t, width: h, bias: p.pointer(l.outputBias), residual: attention,
+                                    gamma: p.pointer(l.outputNormGamma), beta: p.pointer(l.outputNormBeta), epsilon: c.layerNormEpsilon)
+        }
+        return x
+    }
+
+    /// `x = LayerNorm(word[id] + position[p] + type[tt])` for every token.
+    private func embed(_ batch: TokenBatch, into x: UnsafeMutablePointer<Float>) {
+        let c = configuration, layout = parameters.layout, p = parameters
+        let h = c.hiddenSize
+        let word = p.pointer(layout.wordEmbeddings), position = p.pointer(layout.positionEmbeddings)
+        let type = p.pointer(layout.tokenTypeEmbeddings)
+        batch.ids.withUnsafeBufferPointer { ids in
+            batch.typeIds.withUnsafeBufferPointer { types in
+                for s in 0..<batch.count {
+                    let start = batch.offsets[s]
+                    for token in start..<batch.offsets[s + 1] {
+                        let row = x + token * h
+                        row.update(from: word + Int(ids[token]) * h, count: h)
+                        RowKernels.add(row, position + (token - start) * h, h)
+                        RowKernels.add(row, type + Int(types[token]) * h, h)
+                    }
+                }
+            }
+        }
+        RowKernels.addLayerNorm(x, rows: batch.tokenCount, width: h, bias: nil, residual: nil,
+                                gamma: p.pointer(layout.embeddingNormGamma), beta: p.pointer(layout.embeddingNormBeta),
+                                epsilon: c.layerNormEpsilon)
+    }
+
+    /// Multi-head scaled dot-product attention, sequence by sequence, head by head.
+    private func selfAttention(qkv: UnsafeMutablePointer<Float>, batch: TokenBatch, into context: UnsafeMutablePointer<Float>, workspace ws: EncoderWorkspace) {
+        let c = configuration
+        let h = c.hiddenSize, d = c.headSize
+        let scale = 1 / Float(d).squareRoot()
+        for s in 0..<batch.count {
+            let start = batch.offsets[s], n = batch.length(of: s)
+            let scores = ws.scores.reserve(n * n)
+            let rows = qkv + start * 3 * h
+            for head in 0..<c.headCount {
+                let q = rows + head * d, k = rows + h + head * d, v = rows + 2 * h + head * d
+                // scores = Q K^T / sqrt(d); softmax over keys; context = scores V.
+                BLAS.gemm(.none, .transpose, m: n, n: n, k: d, alpha: scale, a: q, lda: 3 * h, b: k, ldb: 3 * h, c: scores, ldc: n)
+                RowKernels.softmax(scores, rows: n, width: n, stride: n)
+                BLAS.gemm(.none, .none, m: n, n: d, k: n, a: scores, lda: n, b: v, ldb: 3 * h, c: context + start * h + head * d, ldc: h)
+            }
+        }
+    }
+}

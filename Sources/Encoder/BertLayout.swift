@@ -1,0 +1,81 @@
+/// Where each BERT parameter lives inside one flat `Float` vector.
+///
+/// Keeping all parameters (and, when training, all gradients and optimizer moments) in one
+/// contiguous vector with a fixed layout makes optimizer steps, gradient norms and checkpoint
+/// writes single loops, and lets the forward pass use raw pointers without per-tensor lookups.
+///
+/// Linear weights keep PyTorch's `[out, in]` row-major layout and are applied as `x W^T`.
+/// Query, key and value projections are stored back to back, so together they form one
+/// `[3h, h]` matrix (and `[3h]` bias) for a single GEMM, while each remains a contiguous
+/// `[h, h]` block under its Hugging Face name.
+public struct BertLayout: Sendable {
+    /// One named tensor: its Hugging Face name, shape and position in the flat vector.
+    public struct Slot: Sendable, Equatable {
+        public let name: String
+        public let shape: [Int]
+        public let offset: Int
+        public var count: Int { shape.reduce(1, *) }
+    }
+
+    /// Offsets of one transformer layer's parameters.
+    public struct Layer: Sendable {
+        public let qkvWeight: Int, qkvBias: Int
+        public let attentionOutputWeight: Int, attentionOutputBias: Int
+        public let attentionNormGamma: Int, attentionNormBeta: Int
+        public let intermediateWeight: Int, intermediateBias: Int
+        public let outputWeight: Int, outputBias: Int
+        public let outputNormGamma: Int, outputNormBeta: Int
+    }
+
+    public let configuration: BertConfiguration
+    /// Every tensor in Hugging Face naming, in storage order.
+    public let slots: [Slot]
+    public let wordEmbeddings: Int, positionEmbeddings: Int, tokenTypeEmbeddings: Int
+    public let embeddingNormGamma: Int, embeddingNormBeta: Int
+    public let layers: [Layer]
+    /// Total number of parameters.
+    public let count: Int
+
+    public init(_ c: BertConfiguration) {
+        let h = c.hiddenSize, i = c.intermediateSize
+        var slots: [Slot] = []
+        var next = 0
+        func add(_ name: String, _ shape: [Int]) -> Int {
+            let slot = Slot(name: name, shape: shape, offset: next)
+            slots.append(slot)
+            next += slot.count
+            return slot.offset
+        }
+        configuration = c
+        wordEmbeddings = add("embeddings.word_embeddings.weight", [c.vocabularySize, h])
+        positionEmbeddings = add("embeddings.position_embeddings.weight", [c.maxPositions, h])
+        tokenTypeEmbeddings = add("embeddings.token_type_embeddings.weight", [c.typeVocabularySize, h])
+        embeddingNormGamma = add("embeddings.LayerNorm.weight", [h])
+        embeddingNormBeta = add("embeddings.LayerNorm.bias", [h])
+        var layers: [Layer] = []
+        for index in 0..<c.layerCount {
+            let p = "encoder.layer.\(index)."
+            let qkvWeight = add(p + "attention.self.query.weight", [h, h])
+            _ = add(p + "attention.self.key.weight", [h, h])
+            _ = add(p + "attention.self.value.weight", [h, h])
+            let qkvBias = add(p + "attention.self.query.bias", [h])
+            _ = add(p + "attention.self.key.bias", [h])
+            _ = add(p + "attention.self.value.bias", [h])
+            layers.append(Layer(
+                qkvWeight: qkvWeight, qkvBias: qkvBias,
+                attentionOutputWeight: add(p + "attention.output.dense.weight", [h, h]),
+                attentionOutputBias: add(p + "attention.output.dense.bias", [h]),
+                attentionNormGamma: add(p + "attention.output.LayerNorm.weight", [h]),
+                attentionNormBeta: add(p + "attention.output.LayerNorm.bias", [h]),
+                intermediateWeight: add(p + "intermediate.dense.weight", [i, h]),
+                intermediateBias: add(p + "intermediate.dense.bias", [i]),
+                outputWeight: add(p + "output.dense.weight", [h, i]),
+                outputBias: add(p + "output.dense.bias", [h]),
+                outputNormGamma: add(p + "output.LayerNorm.weight", [h]),
+                outputNormBeta: add(p + "output.LayerNorm.bias", [h])))
+        }
+        self.layers = layers
+        self.slots = slots
+        count = next
+    }
+}

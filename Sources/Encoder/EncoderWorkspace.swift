@@ -1,0 +1,21 @@
+import DensekitTensor
+
+/// Scratch buffers for one worker's forward passes, reused from batch to batch.
+///
+/// One per thread; buffers grow to the largest batch seen and are then never reallocated.
+public final class EncoderWorkspace {
+    /// `[tokens, h]`: the residual stream; holds the final hidden states after `forward`.
+    let hidden = FloatBuffer()
+    /// `[tokens, 3h]`: queries, keys and values side by side.
+    let qkv = FloatBuffer()
+    /// `[tokens, h]`: attention output before its projection.
+    let context = FloatBuffer()
+    /// `[tokens, h]`: the residual stream after the attention sub-layer.
+    let attention = FloatBuffer()
+    /// `[tokens, intermediate]`: the feed-forward activations.
+    let intermediate = FloatBuffer()
+    /// `[length, length]`: one head's attention scores.
+    let scores = FloatBuffer()
+
+    public init() {}
+}

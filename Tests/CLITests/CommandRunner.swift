@@ -1,0 +1,59 @@
+import Foundation
+
+/// Runs the built `densekit` binary as a user would, capturing its output and exit status.
+struct CommandRunner {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        let stdoutData: Data
+    }
+
+    /// The `densekit` executable next to the test bundle (SwiftPM builds it with the tests).
+    static var executable: URL {
+        #if os(macOS)
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            return bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("densekit")
+        }
+        #endif
+        return Bundle.main.bundleURL.appendingPathComponent("densekit")
+    }
+
+    /// The real model, fetched by scripts/test.sh (DENSEKIT_MODEL), else the default cache.
+    static var modelPath: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["DENSEKIT_MODEL"], !path.isEmpty { return path }
+        return (environment["DENSEKIT_CACHE"] ?? NSHomeDirectory() + "/.cache/densekit") + "/models/all-MiniLM-L6-v2"
+    }
+
+    static var modelAvailable: Bool { FileManager.default.fileExists(atPath: modelPath + "/model.safetensors") }
+
+    static func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        for (key, value) in extra { environment[key] = value }
+        process.environment = environment
+        // Files, not pipes: a child writing much to an unread pipe would block.
+        let outPath = try temporaryFile([], name: "stdout"), errPath = try temporaryFile([], name: "stderr")
+        process.standardOutput = FileHandle(forWritingAtPath: outPath)
+        process.standardError = FileHandle(forWritingAtPath: errPath)
+        let inPath = try temporaryFile(Array((stdin ?? "").utf8), name: "stdin")
+        process.standardInput = FileHandle(forReadingAtPath: inPath)
+        try process.run()
+        process.waitUntilExit()
+        let outData = try Data(contentsOf: URL(fileURLWithPath: outPath))
+        let errData = try Data(contentsOf: URL(fileURLWithPath: errPath))
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
+    }
+
+    static func temporaryFile(_ contents: [UInt8], name: String = "input.txt") throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("densekit-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let url = folder.appendingPathComponent(name)
+        try Data(contents).write(to: url)
+        return url.path
+    }
+}
