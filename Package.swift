@@ -12,7 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "densekit", targets: ["DensekitCLI"]),
-        .library(name: "Densekit", targets: ["DensekitCorpus", "DensekitTokenizer", "DensekitTensor", "DensekitEncoder"]),
+        .library(name: "Densekit", targets: ["DensekitCorpus", "DensekitTokenizer", "DensekitTensor", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,10 +40,21 @@ let package = Package(
             dependencies: ["DensekitTokenizer", "DensekitTensor"],
             path: "Sources/Encoder"
         ),
+        .target(name: "DensekitStore", dependencies: ["CLMDB"], path: "Sources/Store"),
+        .target(
+            name: "DensekitIndex",
+            dependencies: ["CFaiss", "DensekitStore", "DensekitEncoder"],
+            path: "Sources/Index"
+        ),
+        .target(
+            name: "DensekitSearch",
+            dependencies: ["DensekitEncoder", "DensekitStore", "DensekitIndex"],
+            path: "Sources/Search"
+        ),
         .executableTarget(
             name: "DensekitCLI",
             dependencies: [
-                "DensekitCorpus", "DensekitEncoder",
+                "DensekitCorpus", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"
@@ -57,6 +68,8 @@ let package = Package(
         ),
         .testTarget(name: "CLITests", dependencies: ["DensekitCLI"], path: "Tests/CLITests"),
         .testTarget(name: "CorpusTests", dependencies: ["DensekitCorpus"], path: "Tests/CorpusTests"),
+        .testTarget(name: "StoreTests", dependencies: ["DensekitStore"], path: "Tests/StoreTests"),
+        .testTarget(name: "IndexTests", dependencies: ["DensekitIndex"], path: "Tests/IndexTests"),
         .testTarget(name: "TensorTests", dependencies: ["DensekitTensor"], path: "Tests/TensorTests"),
         .testTarget(
             name: "EncoderTests", dependencies: ["DensekitEncoder"], path: "Tests/EncoderTests",

@@ -13,22 +13,29 @@ final class Progress: @unchecked Sendable {
     private let lock = NSLock()
     private let interactive = isatty(STDERR_FILENO) != 0
     private let quiet: Bool
+    /// Items already done before this run (a resumed build): excluded from the rate.
+    private let initial: Int
+    private var latest: Int
 
-    init(_ label: String, total: Int, unit: String = "items", quiet: Bool = false) {
+    init(_ label: String, total: Int, unit: String = "items", quiet: Bool = false, startingAt initial: Int = 0) {
         self.label = label
         self.total = total
         self.unit = unit
         self.quiet = quiet
+        self.initial = initial
+        latest = initial
     }
 
     /// Reports that `done` items are finished.
     func update(_ done: Int) {
         lock.withLock {
             let now = Date()
+            latest = done
             guard !quiet, now.timeIntervalSince(lastPrinted) >= (interactive ? 0.25 : 5) || done == total else { return }
             lastPrinted = now
+            latest = done
             let elapsed = max(now.timeIntervalSince(started), 1e-6)
-            let rate = Double(done) / elapsed
+            let rate = Double(done - initial) / elapsed
             let eta = rate > 0 ? Double(total - done) / rate : 0
             let line = String(format: "%@: %d/%d %@ (%.1f %@/s, ETA %@)", label, done, total, unit, rate, unit, Progress.clock(eta))
             FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + line + (interactive ? "" : "\n")).utf8))
@@ -40,7 +47,8 @@ final class Progress: @unchecked Sendable {
         lock.withLock {
             guard !quiet else { return }
             let elapsed = Date().timeIntervalSince(started)
-            let line = String(format: "%@: %d %@ in %.1f s (%.1f %@/s)\n", label, total, unit, elapsed, Double(total) / max(elapsed, 1e-6), unit)
+            let done = max(latest, total) - initial
+            let line = String(format: "%@: %d %@ in %.1f s (%.1f %@/s)\n", label, done, unit, elapsed, Double(done) / max(elapsed, 1e-6), unit)
             FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + line).utf8))
         }
     }

@@ -41,16 +41,18 @@ public final class LineReader: Sequence, IteratorProtocol {
     /// - Throws: `CorpusError` naming the line when it is not valid UTF-8.
     public func nextLine() throws(CorpusError) -> Line? {
         while true {
+            // Move past the line before decoding it, so that after a bad line (which throws)
+            // the next call continues with the following one.
             if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                let line = try makeLine(buffer[start..<newline])
+                let lineStart = start
                 start = newline + 1
-                return line
+                return try makeLine(buffer[lineStart..<newline])
             }
             if atEnd {
                 guard start < buffer.count else { return nil }
-                let line = try makeLine(buffer[start...])
+                let lineStart = start
                 start = buffer.count
-                return line
+                return try makeLine(buffer[lineStart...])
             }
             // Keep the unfinished tail and read more after it.
             buffer.removeFirst(start)

@@ -35,6 +35,16 @@ import Testing
     @Test func badUTF8IsReportedWithItsLineNumber() throws {
         let path = try file(Array("fine\nalso fine\n".utf8) + [0x62, 0xFF, 0x61, 0x0A] + Array("after\n".utf8))
         #expect(throws: CorpusError(path: path, line: 3, reason: "not valid UTF-8")) { try lines(path) }
+        // A reader that skips bad lines goes on with the next one.
+        let reader = try LineReader(path: path)
+        var kept: [String] = [], bad: [Int] = []
+        while true {
+            do {
+                guard let line = try reader.nextLine() else { break }
+                kept.append(line.text)
+            } catch { bad.append(error.line) }
+        }
+        #expect(kept == ["fine", "also fine", "after"] && bad == [3])
     }
 
     @Test func missingFileIsNamed() {

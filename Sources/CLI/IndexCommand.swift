@@ -1,0 +1,157 @@
+import ArgumentParser
+import DensekitCorpus
+import DensekitEncoder
+import DensekitIndex
+import DensekitStore
+import Foundation
+
+/// `densekit index ...`: build, rebuild and inspect index folders.
+struct Index: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build, rebuild and inspect index folders (LMDB store + FAISS index).",
+        subcommands: [Build.self, Rebuild.self, Info.self])
+
+    /// `densekit index build`.
+    struct Build: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Encode a corpus into an index folder; run it again after an interruption to resume.",
+            discussion: """
+            The folder holds store/ (LMDB: passages, vectors, id maps, metadata; the source of
+            truth) and faiss.index. Each batch of --commit-every passages is committed in one
+            transaction, so a killed build loses at most the batch in flight; running the same
+            command again resumes after the last committed line and gives the same index as an
+            uninterrupted build. Corpus formats: MS MARCO TSV (pid<TAB>text), BEIR corpus.jsonl
+            ({"_id","title","text"}), JSONL ({"id","text"}).
+            """)
+
+        @OptionGroup var modelOptions: ModelOptions
+
+        @Option(name: .long, help: "Index folder (created if missing).")
+        var index: String
+
+        @Option(name: .long, help: "Corpus file.")
+        var collection: String
+
+        @Option(name: .long, help: "Corpus format: auto, msmarco, beir, jsonl.")
+        var format: CorpusFormatOption = .auto
+
+        @Option(name: .long, help: "FAISS index-factory string, e.g. Flat, HNSW32, IVF1024,PQ32.")
+        var factory = "Flat"
+
+        @Option(name: .long, help: "ip (inner product; cosine for normalized models) or l2.")
+        var metric: FaissIndex.Metric = .innerProduct
+
+        @Option(name: .long, help: "Passages per committed batch.")
+        var commitEvery = 1024
+
+        @Option(name: .long, help: "A passage id already stored: error, skip or replace.")
+        var onDuplicate: EmbeddingStore.DuplicatePolicy = .error
+
+        @Flag(name: .long, help: "Skip malformed lines (reported at the end) instead of stopping at the first.")
+        var skipBadLines = false
+
+        @Flag(name: .long, help: "No progress on stderr.")
+        var quiet = false
+
+        func validate() throws {
+            guard commitEvery > 0 else { throw ValidationError("--commit-every must be positive") }
+        }
+
+        func run() throws {
+            let encoder = try modelOptions.loadEncoder()
+            let folder = try IndexFolder(path: index, create: true)
+            var options = IndexBuilder.Options()
+            options.factory = factory
+            options.metric = metric
+            options.commitEvery = commitEvery
+            options.onDuplicate = onDuplicate
+            options.encode = modelOptions.encodeOptions
+            let builder = IndexBuilder(folder: folder, encoder: encoder, options: options)
+            let source = try PassageReader(path: collection, format: format, skipBadLines: skipBadLines)
+            try builder.prepare(source: URL(fileURLWithPath: collection).standardizedFileURL.path, format: source.format, model: try encoder.identity())
+
+            let total = try source.countRecords()
+            let alreadyStored = try folder.store.count()
+            let progress = Progress("index build", total: total, unit: "passages", quiet: quiet, startingAt: alreadyStored)
+            let report = try builder.build(next: { try source.next() }, skippedBadLines: { source.skipped },
+                                           progress: { progress.update($0) }, log: { warn($0) })
+            progress.finish()
+            for problem in source.firstProblems { warn("skipped: \(problem)") }
+            var summary = "\(index): \(report.total) passages (\(report.stored) new"
+            if report.skippedDuplicates > 0 { summary += ", \(report.skippedDuplicates) duplicate ids skipped" }
+            if report.replacedDuplicates > 0 { summary += ", \(report.replacedDuplicates) replaced" }
+            if report.skippedBadLines > 0 { summary += ", \(report.skippedBadLines) bad lines skipped" }
+            summary += String(format: "); encode %.1f s, store %.1f s, FAISS \"%@\" %.1f s", report.encodeSeconds, report.storeSeconds, factory, report.indexSeconds)
+            print(summary)
+        }
+    }
+
+    /// `densekit index rebuild`.
+    struct Rebuild: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rebuild the FAISS index from the store's vectors (no re-encoding), optionally as another index type.")
+
+        @Option(name: .long, help: "Index folder.")
+        var index: String
+
+        @Option(name: .long, help: "FAISS index-factory string (default: the current one).")
+        var factory: String?
+
+        @Option(name: .long, help: "ip or l2 (default: the current one).")
+        var metric: FaissIndex.Metric?
+
+        func run() throws {
+            let folder = try IndexFolder(path: index)
+            let manifest = try folder.manifest()
+            let factory = factory ?? manifest.factory
+            let metric = try metric ?? FaissIndex.Metric(rawValue: manifest.metric).orThrow(ValidationErrorMessage("\(index): unknown metric in manifest"))
+            let start = Date()
+            let rebuilt = try folder.rebuild(factory: factory, metric: metric, log: { warn($0) })
+            print(String(format: "%@: rebuilt \"%@\" (%@) over %d vectors in %.1f s", index, factory, metric.rawValue, rebuilt.count, Date().timeIntervalSince(start)))
+        }
+    }
+
+    /// `densekit index info`.
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Describe an index folder: model, counts, FAISS index, build progress.")
+
+        @Option(name: .long, help: "Index folder.")
+        var index: String
+
+        func run() throws {
+            let folder = try IndexFolder(path: index)
+            let manifest = try folder.manifest()
+            let progress = try folder.store.progress()
+            let record = try folder.store.indexRecord()
+            let rows: [(String, String)] = [
+                ("passages", "\(try folder.store.count())"),
+                ("build", progress.complete ? "complete" : "incomplete (resumes after line \(progress.linesConsumed))"),
+                ("source", "\(manifest.source) (\(manifest.sourceFormat))"),
+                ("model", "\(manifest.model.name) at \(manifest.model.path)"),
+                ("weights", manifest.model.weightsFingerprint),
+                ("vectors", "\(manifest.model.dimension) dimensions, \(manifest.model.pooling) pooling\(manifest.model.normalized ? ", normalized" : ""), max length \(manifest.model.maxLength)"),
+                ("faiss", record.map { "\"\($0.factory)\" (\($0.metric)), covers \($0.covered), \($0.fileSize) bytes" } ?? "not built yet"),
+                ("skipped", "\(progress.skippedBadLines) bad lines, \(progress.skippedDuplicates) duplicate ids; \(progress.replacedDuplicates) replaced"),
+            ]
+            for (key, value) in rows { print(key.padding(toLength: 10, withPad: " ", startingAt: 0) + value) }
+        }
+    }
+}
+
+/// Corpus formats for --format.
+enum CorpusFormatOption: String, ExpressibleByArgument { case auto, msmarco, beir, jsonl }
+
+extension FaissIndex.Metric: ExpressibleByArgument {}
+extension EmbeddingStore.DuplicatePolicy: ExpressibleByArgument {}
+
+extension Optional {
+    func orThrow(_ error: @autoclosure () -> Error) throws -> Wrapped {
+        guard let value = self else { throw error() }
+        return value
+    }
+}
+
+/// A line on standard error.
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

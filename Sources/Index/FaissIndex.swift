@@ -1,0 +1,112 @@
+import CFaiss
+import Foundation
+
+/// A FAISS index behind densekit's C shim: built from an index-factory string, searched,
+/// saved and loaded. Not thread-safe for writes; concurrent searches are fine.
+public final class FaissIndex: @unchecked Sendable {
+    /// Similarity of two vectors.
+    public enum Metric: String, Sendable, Codable, CaseIterable {
+        /// Inner product: cosine for L2-normalised vectors. Higher is better.
+        case innerProduct = "ip"
+        /// Squared Euclidean distance. Lower is better.
+        case l2
+
+        var code: Int32 { self == .innerProduct ? CFAISS_METRIC_INNER_PRODUCT : CFAISS_METRIC_L2 }
+    }
+
+    let handle: OpaquePointer
+    public let factory: String
+
+    /// Builds an empty index with `faiss::index_factory(dimension, factory, metric)`.
+    public init(factory: String, dimension: Int, metric: Metric) throws(IndexError) {
+        var out: OpaquePointer?
+        try Self.check(cfaiss_index_create(factory, Int64(dimension), metric.code, &out), "factory \"\(factory)\"")
+        guard let out else { throw .faiss("cfaiss_index_create returned no index") }
+        handle = out
+        self.factory = factory
+    }
+
+    /// Reads an index file written by `write(to:)`.
+    public init(contentsOf path: String, factory: String) throws(IndexError) {
+        var out: OpaquePointer?
+        try Self.check(cfaiss_index_read(path, &out), path)
+        guard let out else { throw .faiss("\(path): cfaiss_index_read returned no index") }
+        handle = out
+        self.factory = factory
+    }
+
+    deinit { cfaiss_index_free(handle) }
+
+    public var dimension: Int { Int(cfaiss_index_dimension(handle)) }
+    /// Number of vectors held.
+    public var count: Int { Int(cfaiss_index_ntotal(handle)) }
+    public var isTrained: Bool { cfaiss_index_is_trained(handle) != 0 }
+    public var metric: Metric { cfaiss_index_metric(handle) == CFAISS_METRIC_L2 ? .l2 : .innerProduct }
+
+    /// Trains on `count` vectors (IVF centroids, PQ codebooks); a no-op for Flat and HNSW.
+    public func train(_ vectors: UnsafePointer<Float>, count: Int) throws(IndexError) {
+        try Self.check(cfaiss_index_train(handle, Int64(count), Int64(dimension), vectors), "train")
+    }
+
+    /// Adds `count` vectors with the given ids.
+    public func add(_ vectors: UnsafePointer<Float>, count: Int, ids: UnsafePointer<Int64>) throws(IndexError) {
+        try Self.check(cfaiss_index_add_with_ids(handle, Int64(count), Int64(dimension), vectors, ids), "add")
+    }
+
+    /// The `k` best ids and scores for each of `count` queries; ids are -1 where fewer were found.
+    public func search(_ queries: UnsafePointer<Float>, count: Int, k: Int) throws(IndexError) -> (scores: [Float], ids: [Int64]) {
+        var scores = [Float](repeating: 0, count: count * k)
+        var ids = [Int64](repeating: -1, count: count * k)
+        let rc = scores.withUnsafeMutableBufferPointer { s in
+            ids.withUnsafeMutableBufferPointer { i in
+                cfaiss_index_search(handle, Int64(count), Int64(dimension), queries, Int64(k), s.baseAddress, i.baseAddress)
+            }
+        }
+        try Self.check(rc, "search")
+        return (scores, ids)
+    }
+
+    /// IVF: inverted lists visited per query.
+    public func setNProbe(_ value: Int) throws(IndexError) {
+        try Self.check(cfaiss_index_set_nprobe(handle, Int64(value)), "--nprobe (index \"\(factory)\")")
+    }
+
+    /// HNSW: candidate list size at search time (keep it >= k).
+    public func setEfSearch(_ value: Int) throws(IndexError) {
+        try Self.check(cfaiss_index_set_ef_search(handle, Int64(value)), "--ef-search (index \"\(factory)\")")
+    }
+
+    /// Writes the index to `path` (not atomic by itself; `VectorIndex` renames into place).
+    public func write(to path: String) throws(IndexError) {
+        try Self.check(cfaiss_index_write(handle, path), path)
+    }
+
+    /// Sets FAISS's OpenMP threads for calls made from this thread.
+    public static func setThreads(_ count: Int) {
+        _ = cfaiss_set_omp_threads(Int32(max(1, count)))
+    }
+
+    static func check(_ rc: Int32, _ context: String) throws(IndexError) {
+        guard rc != CFAISS_OK else { return }
+        let message = String(cString: cfaiss_last_error())
+        throw rc == CFAISS_ERR_UNSUPPORTED ? .unsupported("\(context): \(message)") : .faiss("\(context): \(message)")
+    }
+}
+
+/// Errors from the vector index.
+public enum IndexError: Error, CustomStringConvertible, Equatable {
+    /// FAISS refused (bad factory string, unreadable file, untrained index...).
+    case faiss(String)
+    /// The index type has no such parameter (e.g. --nprobe on HNSW).
+    case unsupported(String)
+    /// The index folder is missing parts or does not match the request.
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case let .faiss(message): "FAISS: \(message)"
+        case let .unsupported(message): "not supported: \(message)"
+        case let .invalid(message): message
+        }
+    }
+}

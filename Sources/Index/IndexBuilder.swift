@@ -1,0 +1,143 @@
+import DensekitEncoder
+import DensekitStore
+import Foundation
+
+/// One passage as read from a corpus file, with where it came from (for error messages and
+/// for resuming after the last committed line).
+public struct SourcePassage: Sendable {
+    public var id: String
+    public var text: String
+    /// 1-based line of the corpus file.
+    public var line: Int
+
+    public init(id: String, text: String, line: Int) {
+        self.id = id
+        self.text = text
+        self.line = line
+    }
+}
+
+/// Streams a corpus into an index folder: encode a batch, commit it (passages, vectors, id
+/// maps and progress in one LMDB transaction), repeat; then bring the FAISS index up to date.
+///
+/// A build killed at any point and started again skips the lines its last commit covered and
+/// continues, producing the same ids and vectors as an uninterrupted build.
+public struct IndexBuilder {
+    /// Settings of a build.
+    public struct Options: Sendable {
+        public var factory = "Flat"
+        public var metric = FaissIndex.Metric.innerProduct
+        /// Passages per LMDB transaction (and per encoder call).
+        public var commitEvery = 1024
+        public var onDuplicate = EmbeddingStore.DuplicatePolicy.error
+        public var encode = EncodeOptions()
+
+        public init() {}
+    }
+
+    /// Where the time went, for progress reports and benchmarks.
+    public struct Report: Sendable {
+        public var stored = 0, skippedDuplicates = 0, replacedDuplicates = 0, skippedBadLines = 0
+        /// Lines skipped because an earlier run had committed them.
+        public var resumedAfterLine = 0
+        public var encodeSeconds = 0.0, storeSeconds = 0.0, indexSeconds = 0.0
+        public var total = 0
+    }
+
+    public let folder: IndexFolder
+    public let encoder: SentenceEncoder
+    public let options: Options
+
+    public init(folder: IndexFolder, encoder: SentenceEncoder, options: Options) {
+        self.folder = folder
+        self.encoder = encoder
+        self.options = options
+    }
+
+    /// Checks (or, for a new store, writes) the manifest: a store is only ever extended with
+    /// vectors of the same model, and its recorded source must be the one given.
+    public func prepare(source: String, format: String, model: ModelIdentity) throws {
+        guard let existing = try folder.store.manifest() else {
+            try folder.store.setManifest(StoreManifest(model: model, source: source, sourceFormat: format,
+                                                       factory: options.factory, metric: options.metric.rawValue))
+            return
+        }
+        guard existing.model.weightsFingerprint == model.weightsFingerprint, existing.model.dimension == model.dimension,
+              existing.model.pooling == model.pooling, existing.model.normalized == model.normalized else {
+            throw StoreError.mismatch(path: folder.path, reason: "this index was built with model \(existing.model.name) (\(existing.model.path), weights \(existing.model.weightsFingerprint), dimension \(existing.model.dimension)); refusing to add vectors of \(model.name) (weights \(model.weightsFingerprint), dimension \(model.dimension))")
+        }
+        guard existing.source == source else {
+            throw StoreError.mismatch(path: folder.path, reason: "this index is being built from \(existing.source); to resume, give the same corpus (or build a new index folder)")
+        }
+    }
+
+    /// Reads `next` to the end, storing passages in batches, then updates the FAISS index.
+    ///
+    /// - Parameters:
+    ///   - next: the corpus reader; returns nil at the end. It must return passages in file order.
+    ///   - skippedBadLines: how many bad lines the reader skipped so far (with `--skip-bad-lines`).
+    ///   - progress: called after each commit with the total passages stored.
+    public func build(next: () throws -> SourcePassage?, skippedBadLines: () -> Int = { 0 },
+                      progress: (Int) -> Void = { _ in }, log: (String) -> Void = { _ in }) throws -> Report {
+        let store = folder.store
+        var state = try store.progress()
+        var report = Report()
+        report.resumedAfterLine = state.linesConsumed
+        let skippedBefore = state.skippedBadLines
+        if state.linesConsumed > 0 && !state.complete {
+            log("resuming after line \(state.linesConsumed) (\(try store.count()) passages already stored)")
+        }
+        let dimension = encoder.dimension
+        var batch: [SourcePassage] = []
+        func commit() throws {
+            guard !batch.isEmpty else { return }
+            let start = DispatchTime.now().uptimeNanoseconds
+            let vectors = encoder.encode(batch.map(\.text), options: options.encode)
+            let encoded = DispatchTime.now().uptimeNanoseconds
+            state.linesConsumed = batch[batch.count - 1].line
+            state.recordsConsumed += batch.count
+            state.skippedBadLines = skippedBefore + skippedBadLines()
+            let records = batch.map { (id: $0.id, text: $0.text, origin: "\(folder.path): line \($0.line)") }
+            let result = try store.append(records, vectors: vectors.values, dimension: dimension, policy: options.onDuplicate, progress: state)
+            state.skippedDuplicates += result.skipped
+            state.replacedDuplicates += result.replaced
+            report.stored += result.stored
+            report.encodeSeconds += Double(encoded - start) / 1e9
+            report.storeSeconds += Double(DispatchTime.now().uptimeNanoseconds - encoded) / 1e9
+            batch.removeAll(keepingCapacity: true)
+            progress(try store.count())
+        }
+        while let passage = try next() {
+            // Lines up to the last commit are already in the store.
+            guard passage.line > state.linesConsumed else { continue }
+            batch.append(passage)
+            if batch.count >= options.commitEvery { try commit() }
+        }
+        try commit()
+        state.skippedBadLines = skippedBefore + skippedBadLines()
+        state.complete = true
+        try store.setProgress(state)
+
+        let indexStart = DispatchTime.now().uptimeNanoseconds
+        _ = try folder.openVectorIndex(log: log)
+        report.indexSeconds = Double(DispatchTime.now().uptimeNanoseconds - indexStart) / 1e9
+        report.skippedDuplicates = state.skippedDuplicates
+        report.replacedDuplicates = state.replacedDuplicates
+        report.skippedBadLines = state.skippedBadLines
+        report.total = try store.count()
+        return report
+    }
+}
+
+extension SentenceEncoder {
+    /// This encoder's identity for a store manifest: the weights' CRC-32 and size, and the
+    /// settings that change its vectors.
+    public func identity() throws -> ModelIdentity {
+        guard let directory else { throw IndexError.invalid("a model built in memory has no folder to record") }
+        let weights = directory.appendingPathComponent("model.safetensors").path
+        let (crc, size) = try CRC32.file(weights)
+        return ModelIdentity(name: directory.lastPathComponent, path: directory.standardizedFileURL.path,
+                             weightsFingerprint: String(format: "crc32:%08x,bytes:%d", crc, size),
+                             dimension: dimension, pooling: pooling.mode.rawValue, normalized: pooling.normalize, maxLength: maxLength)
+    }
+}

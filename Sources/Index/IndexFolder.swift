@@ -1,0 +1,162 @@
+import DensekitStore
+import Foundation
+
+/// An index folder: the LMDB store (`store/`, the source of truth) and the FAISS file built
+/// from it (`faiss.index`), kept consistent with each other.
+///
+/// The FAISS file is only ever replaced whole (written to a temporary file, synced, renamed),
+/// and its size, checksum, covered count and store generation are recorded in the store after
+/// the rename. Opening compares the file with that record: a file that lags the store gets
+/// the missing vectors added; a missing, truncated, foreign or stale file is rebuilt from the
+/// store's vectors, with a warning. No crash point leaves an index that silently disagrees
+/// with its store.
+public final class IndexFolder: @unchecked Sendable {
+    public let path: String
+    public let store: EmbeddingStore
+    public var faissPath: String { path + "/faiss.index" }
+
+    /// Opens the folder's store (creating it when `create`).
+    public init(path: String, create: Bool = false, readOnly: Bool = false) throws {
+        self.path = path
+        let storePath = path + "/store"
+        if !create && !FileManager.default.fileExists(atPath: storePath + "/data.mdb") {
+            throw IndexError.invalid("\(path): not a densekit index (no store/data.mdb); build one with `densekit index build`")
+        }
+        store = try EmbeddingStore(path: storePath, create: create, readOnly: readOnly)
+    }
+
+    /// The manifest, which every complete or partial index has.
+    public func manifest() throws -> StoreManifest {
+        guard let manifest = try store.manifest() else {
+            throw IndexError.invalid("\(path): the store has no manifest (an interrupted first batch?); run `densekit index build` again")
+        }
+        guard manifest.formatVersion == StoreManifest.currentFormatVersion else {
+            throw IndexError.invalid("\(path): store format \(manifest.formatVersion), this densekit reads \(StoreManifest.currentFormatVersion)")
+        }
+        return manifest
+    }
+
+    /// The FAISS index, brought up to date with the store first (see the type's comment).
+    ///
+    /// - Parameter log: receives warnings and progress for stderr.
+    public func openVectorIndex(log: (String) -> Void) throws -> FaissIndex {
+        let manifest = try manifest()
+        let count = try store.count()
+        let generation = try store.generation()
+        guard let record = try store.indexRecord() else {
+            if FileManager.default.fileExists(atPath: faissPath) {
+                log("warning: \(faissPath) is not recorded in the store (interrupted save?); rebuilding it from the store")
+            }
+            return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log)
+        }
+        if let problem = problem(with: record, manifest: manifest, generation: generation, count: count) {
+            log("warning: \(faissPath): \(problem); rebuilding it from the store (no re-encoding)")
+            return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log)
+        }
+        let index: FaissIndex
+        do { index = try FaissIndex(contentsOf: faissPath, factory: record.factory) } catch {
+            log("warning: \(faissPath): \(error); rebuilding it from the store (no re-encoding)")
+            return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log)
+        }
+        guard index.count == record.covered, index.dimension == manifest.model.dimension else {
+            log("warning: \(faissPath) holds \(index.count) vectors of dimension \(index.dimension), expected \(record.covered) of \(manifest.model.dimension); rebuilding it")
+            return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log)
+        }
+        if record.covered < count {
+            log("\(faissPath) covers \(record.covered) of \(count) stored vectors; adding the rest")
+            try add(to: index, range: record.covered..<count, dimension: manifest.model.dimension)
+            try save(index, factory: record.factory, metric: record.metric, covered: count, generation: generation)
+        }
+        return index
+    }
+
+    /// Builds a new FAISS index from every vector in the store (training on a sample first when
+    /// the index type needs it), saves it atomically and records it.
+    @discardableResult
+    public func rebuild(factory: String, metric: FaissIndex.Metric, log: (String) -> Void) throws -> FaissIndex {
+        let manifest = try manifest()
+        let dimension = manifest.model.dimension
+        let count = try store.count()
+        let generation = try store.generation()
+        let index = try FaissIndex(factory: factory, dimension: dimension, metric: metric)
+        if !index.isTrained {
+            let sample = trainingSample(count: count)
+            guard !sample.isEmpty else { throw IndexError.invalid("\(path): index \"\(factory)\" needs training, but the store is empty") }
+            log("training \"\(factory)\" on \(sample.count) of \(count) vectors")
+            var vectors = [Float](repeating: 0, count: sample.count * dimension)
+            try vectors.withUnsafeMutableBufferPointer { buffer in
+                for (row, id) in sample.enumerated() {
+                    try store.readVectors(id..<(id + 1), dimension: dimension, into: buffer.baseAddress! + row * dimension)
+                }
+                try index.train(buffer.baseAddress!, count: sample.count)
+            }
+        }
+        try add(to: index, range: 0..<count, dimension: dimension)
+        if factory != manifest.factory || metric.rawValue != manifest.metric {
+            var updated = manifest
+            updated.factory = factory
+            updated.metric = metric.rawValue
+            try store.setManifest(updated)
+        }
+        try save(index, factory: factory, metric: metric.rawValue, covered: count, generation: generation)
+        return index
+    }
+
+    /// Why the file on disk cannot be used as recorded; nil when it can.
+    private func problem(with record: IndexRecord, manifest: StoreManifest, generation: Int, count: Int) -> String? {
+        guard FileManager.default.fileExists(atPath: faissPath) else { return "missing" }
+        guard record.factory == manifest.factory, record.metric == manifest.metric else {
+            return "built as \"\(record.factory)\" (\(record.metric)), the store asks for \"\(manifest.factory)\" (\(manifest.metric))"
+        }
+        guard record.generation == generation else { return "older than replaced vectors in the store" }
+        guard record.covered <= count else { return "covers \(record.covered) vectors but the store has \(count)" }
+        guard let (crc, size) = try? CRC32.file(faissPath) else { return "unreadable" }
+        guard size == record.fileSize else { return "\(size) bytes, \(record.fileSize) recorded (truncated?)" }
+        guard crc == record.crc32 else { return "checksum differs from the recorded one (corrupt or replaced)" }
+        return nil
+    }
+
+    /// Evenly spaced internal ids, at most 100,000: enough for IVF/PQ training, bounded in memory.
+    private func trainingSample(count: Int) -> [Int] {
+        let size = min(count, 100_000)
+        guard size > 0 else { return [] }
+        return (0..<size).map { $0 * count / size }
+    }
+
+    private func add(to index: FaissIndex, range: Range<Int>, dimension: Int) throws {
+        let chunk = 16_384
+        var vectors = [Float](repeating: 0, count: min(chunk, range.count) * dimension)
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = min(start + chunk, range.upperBound)
+            let ids = (start..<end).map(Int64.init)
+            try vectors.withUnsafeMutableBufferPointer { buffer in
+                try store.readVectors(start..<end, dimension: dimension, into: buffer.baseAddress!)
+                try index.add(buffer.baseAddress!, count: end - start, ids: ids)
+            }
+            start = end
+        }
+    }
+
+    /// Writes the index beside the store atomically, then records it in the store.
+    private func save(_ index: FaissIndex, factory: String, metric: String, covered: Int, generation: Int) throws {
+        let temporary = faissPath + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        try index.write(to: temporary)
+        if let handle = FileHandle(forUpdatingAtPath: temporary) {
+            try handle.synchronize()
+            try handle.close()
+        }
+        let (crc, size) = try CRC32.file(temporary)
+        guard rename(temporary, faissPath) == 0 else {
+            throw IndexError.invalid("\(faissPath): cannot move the new index into place: \(String(cString: strerror(errno)))")
+        }
+        try store.setIndexRecord(IndexRecord(factory: factory, metric: metric, covered: covered, generation: generation, fileSize: size, crc32: crc))
+    }
+
+    private func metric(_ manifest: StoreManifest) throws -> FaissIndex.Metric {
+        guard let metric = FaissIndex.Metric(rawValue: manifest.metric) else {
+            throw IndexError.invalid("\(path): unknown metric '\(manifest.metric)' in the manifest")
+        }
+        return metric
+    }
+}

@@ -1,0 +1,81 @@
+import DensekitEncoder
+import DensekitIndex
+import DensekitStore
+import Foundation
+
+/// One retrieved passage.
+public struct Hit: Sendable, Equatable {
+    /// 1-based rank.
+    public var rank: Int
+    /// The passage's id in the corpus.
+    public var id: String
+    /// Inner product (higher is better) or squared L2 distance (lower is better).
+    public var score: Float
+    /// The passage text (empty when not asked for).
+    public var text: String
+}
+
+/// Queries in, ranked passages out: encodes queries with the index's own model, searches the
+/// FAISS index and maps FAISS labels back to corpus ids through the store.
+public final class Searcher: @unchecked Sendable {
+    public let folder: IndexFolder
+    public let encoder: SentenceEncoder
+    public let index: FaissIndex
+    public let manifest: StoreManifest
+
+    /// Opens the index folder and its model.
+    ///
+    /// - Parameters:
+    ///   - model: a model folder to use instead of the recorded one; refused unless it is the
+    ///     same model (weights fingerprint, dimension, pooling, normalisation).
+    ///   - log: warnings (e.g. an index file rebuilt from the store).
+    public init(folder: IndexFolder, model: URL? = nil, log: (String) -> Void) throws {
+        self.folder = folder
+        let manifest = try folder.manifest()
+        self.manifest = manifest
+        let modelURL = model ?? URL(fileURLWithPath: manifest.model.path)
+        do {
+            encoder = try SentenceEncoder.load(directory: modelURL)
+        } catch {
+            throw IndexError.invalid("\(folder.path) was built with the model at \(manifest.model.path), which cannot be loaded (\(error)); pass --model with the same model")
+        }
+        let identity = try encoder.identity()
+        guard identity.weightsFingerprint == manifest.model.weightsFingerprint, identity.dimension == manifest.model.dimension,
+              identity.pooling == manifest.model.pooling, identity.normalized == manifest.model.normalized else {
+            throw StoreError.mismatch(path: folder.path, reason: "query model \(modelURL.path) (weights \(identity.weightsFingerprint), dimension \(identity.dimension), \(identity.pooling) pooling\(identity.normalized ? ", normalized" : "")) differs from the index's model \(manifest.model.path) (weights \(manifest.model.weightsFingerprint), dimension \(manifest.model.dimension), \(manifest.model.pooling) pooling\(manifest.model.normalized ? ", normalized" : ""))")
+        }
+        index = try folder.openVectorIndex(log: log)
+    }
+
+    /// The `k` best passages for each query, best first.
+    ///
+    /// - Parameters:
+    ///   - includeText: also fetch passage texts (for display; run files need only ids).
+    ///   - progress: called with the number of queries done, after each chunk.
+    public func search(_ queries: [String], k: Int, includeText: Bool = false, encode options: EncodeOptions = EncodeOptions(),
+                       progress: (Int) -> Void = { _ in }) throws -> [[Hit]] {
+        var results: [[Hit]] = []
+        results.reserveCapacity(queries.count)
+        let chunk = 256
+        var start = 0
+        while start < queries.count {
+            let end = min(start + chunk, queries.count)
+            let embeddings = encoder.encode(Array(queries[start..<end]), options: options)
+            let (scores, labels) = try embeddings.values.withUnsafeBufferPointer { buffer in
+                try index.search(buffer.baseAddress!, count: end - start, k: k)
+            }
+            let passages = try folder.store.passages(internalIds: labels.map(Int.init), includeText: includeText)
+            for q in 0..<(end - start) {
+                var hits: [Hit] = []
+                for r in 0..<k {
+                    guard let passage = passages[q * k + r] else { continue }
+                    hits.append(Hit(rank: hits.count + 1, id: passage.id, score: scores[q * k + r], text: passage.text))
+                }
+                results.append(hits)
+            }
+            start = end
+            progress(start)
+        }
+        return results
+    }
+}

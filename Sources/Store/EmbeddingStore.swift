@@ -1,0 +1,208 @@
+import Foundation
+
+/// The source of truth of an index: passages, their vectors and id maps in one LMDB environment.
+///
+/// Databases:
+/// - `passages`: external id (UTF-8) -> passage text (UTF-8)
+/// - `vectors`: internal id (8-byte big-endian) -> `dimension` float32s
+/// - `ids`: external id -> internal id; `external`: internal id -> external id
+/// - `meta`: `manifest`, `progress`, `generation`, `index` (JSON)
+///
+/// Internal ids are dense, `0..<count`, in the order passages were first stored; FAISS uses them
+/// as its labels. Each `append` is one transaction, so the store is always at a batch boundary.
+public final class EmbeddingStore: @unchecked Sendable {
+    /// What to do with an external id that is already stored.
+    public enum DuplicatePolicy: String, Sendable, CaseIterable {
+        /// Stop with an error; nothing of the offending batch is stored.
+        case error
+        /// Keep the stored passage, drop the new one.
+        case skip
+        /// Overwrite text and vector under the same internal id.
+        case replace
+    }
+
+    public let path: String
+    let environment: LMDBEnvironment
+    let passages: LMDBDatabase, vectors: LMDBDatabase, ids: LMDBDatabase, external: LMDBDatabase, meta: LMDBDatabase
+
+    /// Opens the store in folder `path`, creating it when `create` is true.
+    public init(path: String, create: Bool = false, readOnly: Bool = false) throws {
+        self.path = path
+        let environment = try LMDBEnvironment(path: path, create: create, readOnly: readOnly)
+        self.environment = environment
+        func open(_ name: String) throws -> LMDBDatabase {
+            readOnly ? try environment.existingDatabase(name) : try environment.database(name)
+        }
+        passages = try open("passages")
+        vectors = try open("vectors")
+        ids = try open("ids")
+        external = try open("external")
+        meta = try open("meta")
+    }
+
+    // MARK: Metadata
+
+    /// The manifest; nil for a new, empty store.
+    public func manifest() throws -> StoreManifest? { try readMeta("manifest") }
+
+    /// Writes the manifest (once, when the store is created).
+    public func setManifest(_ manifest: StoreManifest) throws {
+        try environment.write { try writeMeta("manifest", manifest, $0) }
+    }
+
+    public func progress() throws -> BuildProgress { try readMeta("progress") ?? BuildProgress() }
+
+    /// Marks the build complete (the whole source was read).
+    public func markComplete() throws {
+        try environment.write { txn in
+            var progress: BuildProgress = try readMeta("progress", txn) ?? BuildProgress()
+            progress.complete = true
+            try writeMeta("progress", progress, txn)
+        }
+    }
+
+    /// Bumped whenever stored vectors change in place (`replace`), so an index built before is
+    /// known to be stale.
+    public func generation() throws -> Int { try readMeta("generation") ?? 0 }
+
+    /// The saved FAISS index's record; nil when none was saved.
+    public func indexRecord() throws -> IndexRecord? { try readMeta("index") }
+
+    public func setIndexRecord(_ record: IndexRecord) throws {
+        try environment.write { try writeMeta("index", record, $0) }
+    }
+
+    /// Number of stored passages (= vectors = next internal id).
+    public func count() throws -> Int { try environment.read { try $0.count(external) } }
+
+    // MARK: Writing
+
+    /// What one `append` did.
+    public struct AppendResult: Equatable, Sendable {
+        public var stored = 0, skipped = 0, replaced = 0
+    }
+
+    /// Stores a batch of passages with their vectors in one transaction, together with the
+    /// build progress after it. Either all of it is stored or (on error) none of it.
+    ///
+    /// - Parameters:
+    ///   - records: `(external id, text, source description for errors)`.
+    ///   - vectors: `records.count * dimension` floats, row `i` for `records[i]`.
+    public func append(_ records: [(id: String, text: String, origin: String)], vectors values: [Float], dimension: Int,
+                       policy: DuplicatePolicy, progress: BuildProgress) throws -> AppendResult {
+        precondition(values.count == records.count * dimension)
+        return try environment.write { txn in
+            var next = try txn.count(external)
+            var result = AppendResult()
+            var progress = progress
+            var generation: Int = try readMeta("generation", txn) ?? 0
+            try values.withUnsafeBytes { raw in
+                for (row, record) in records.enumerated() {
+                    let key = Array(record.id.utf8)
+                    let vector = UnsafeRawBufferPointer(rebasing: raw[(row * dimension * 4)..<((row + 1) * dimension * 4)])
+                    if let existing = try txn.get(key, in: ids) {
+                        switch policy {
+                        case .error: throw StoreError.duplicateId(path: path, id: record.id, source: record.origin)
+                        case .skip:
+                            result.skipped += 1
+                            continue
+                        case .replace:
+                            try txn.put(key, Array(record.text.utf8), in: passages)
+                            try txn.put(existing, vector, in: vectors)
+                            result.replaced += 1
+                            continue
+                        }
+                    }
+                    let internalKey = Self.key(next)
+                    try txn.put(key, Array(record.text.utf8), in: passages)
+                    try txn.put(key, internalKey, in: ids)
+                    try txn.put(internalKey, key, in: external, append: true)
+                    try txn.put(internalKey, vector, in: vectors, append: true)
+                    next += 1
+                    result.stored += 1
+                }
+            }
+            progress.skippedDuplicates += result.skipped
+            progress.replacedDuplicates += result.replaced
+            try writeMeta("progress", progress, txn)
+            if result.replaced > 0 {
+                generation += 1
+                try writeMeta("generation", generation, txn)
+            }
+            return result
+        }
+    }
+
+    /// Records progress without storing passages (a batch made only of bad lines).
+    public func setProgress(_ progress: BuildProgress) throws {
+        try environment.write { try writeMeta("progress", progress, $0) }
+    }
+
+    // MARK: Reading
+
+    /// Copies the vectors with internal ids in `range` into `output` (row-major).
+    public func readVectors(_ range: Range<Int>, dimension: Int, into output: UnsafeMutablePointer<Float>) throws {
+        guard !range.isEmpty else { return }
+        try environment.read { txn in
+            var expected = range.lowerBound
+            try txn.scan(vectors, from: Self.key(range.lowerBound)) { key, value in
+                let id = Self.id(key)
+                guard id < range.upperBound else { return false }
+                guard id == expected, value.count == dimension * 4 else {
+                    throw StoreError.corrupt(path: path, reason: "vector \(id) (expected id \(expected), \(value.count) bytes for dimension \(dimension))")
+                }
+                UnsafeMutableRawPointer(output + (id - range.lowerBound) * dimension).copyMemory(from: value.baseAddress!, byteCount: value.count)
+                expected += 1
+                return true
+            }
+            guard expected == range.upperBound else {
+                throw StoreError.corrupt(path: path, reason: "vectors \(expected)..<\(range.upperBound) are missing")
+            }
+        }
+    }
+
+    /// The external id and (when asked) text of each internal id; nil for ids not stored
+    /// (FAISS reports missing results as -1).
+    public func passages(internalIds: [Int], includeText: Bool = true) throws -> [(id: String, text: String)?] {
+        try environment.read { txn in
+            try internalIds.map { internalId -> (id: String, text: String)? in
+                guard internalId >= 0, let key = try txn.get(Self.key(internalId), in: external) else { return nil }
+                let text = includeText ? try txn.withValue(key, in: passages) { $0.map { String(decoding: $0, as: UTF8.self) } } ?? "" : ""
+                return (String(decoding: key, as: UTF8.self), text)
+            }
+        }
+    }
+
+    /// The internal id of an external id, nil when not stored.
+    public func internalId(of externalId: String) throws -> Int? {
+        try environment.read { txn in try txn.get(Array(externalId.utf8), in: ids).map { Self.id($0) } }
+    }
+
+    // MARK: Encoding of keys and metadata
+
+    /// Internal ids as 8-byte big-endian keys, so LMDB's byte order is numeric order.
+    static func key(_ id: Int) -> [UInt8] { withUnsafeBytes(of: UInt64(id).bigEndian) { Array($0) } }
+
+    static func id(_ key: some Collection<UInt8>) -> Int {
+        Int(key.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    }
+
+    static func id(_ key: UnsafeRawBufferPointer) -> Int { id(key.bindMemory(to: UInt8.self)) }
+
+    private func readMeta<T: Decodable>(_ key: String) throws -> T? {
+        try environment.read { try readMeta(key, $0) }
+    }
+
+    private func readMeta<T: Decodable>(_ key: String, _ txn: LMDBTransaction) throws -> T? {
+        guard let bytes = try txn.get(Array(key.utf8), in: meta) else { return nil }
+        do { return try JSONDecoder().decode(T.self, from: Data(bytes)) } catch {
+            throw StoreError.corrupt(path: path, reason: "metadata '\(key)' does not decode: \(error)")
+        }
+    }
+
+    private func writeMeta<T: Encodable>(_ key: String, _ value: T, _ txn: LMDBTransaction) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try txn.put(Array(key.utf8), Array(try encoder.encode(value)), in: meta)
+    }
+}

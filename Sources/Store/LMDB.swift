@@ -1,0 +1,182 @@
+import CLMDB
+import Foundation
+
+/// A thin, typed layer over the LMDB C API: environments, named databases, transactions.
+///
+/// LMDB gives the store its crash safety: a write transaction is all-or-nothing and durable
+/// once `commit` returns, so a killed build leaves exactly the batches it committed.
+public final class LMDBEnvironment: @unchecked Sendable {
+    let handle: OpaquePointer
+    /// The folder holding data.mdb and lock.mdb.
+    public let path: String
+
+    /// Opens (creating when asked) an environment in folder `path`.
+    ///
+    /// - Parameters:
+    ///   - mapSize: the largest the data file may grow; only address space is reserved, the
+    ///     file grows as data arrives.
+    ///   - readOnly: open without write access (searching needs no more).
+    public init(path: String, maxDatabases: Int = 8, mapSize: Int = 1 << 38, create: Bool = true, readOnly: Bool = false) throws(StoreError) {
+        self.path = path
+        if create && !readOnly {
+            do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+                throw StoreError.io(path: path, reason: "cannot create folder: \(error.localizedDescription)")
+            }
+        }
+        guard FileManager.default.fileExists(atPath: path + "/data.mdb") || (create && !readOnly) else {
+            throw StoreError.io(path: path, reason: "no store here (data.mdb missing)")
+        }
+        var env: OpaquePointer?
+        try check(mdb_env_create(&env), path)
+        guard let env else { throw StoreError.lmdb(path: path, code: -1, message: "mdb_env_create returned no environment") }
+        handle = env
+        do {
+            try check(mdb_env_set_maxdbs(env, MDB_dbi(maxDatabases)), path)
+            try check(mdb_env_set_mapsize(env, mapSize), path)
+            // NOTLS: read transactions may move between threads (Swift concurrency, worker pools).
+            let flags = UInt32(MDB_NOTLS) | (readOnly ? UInt32(MDB_RDONLY) : 0)
+            try check(mdb_env_open(env, path, flags, 0o644), path)
+        } catch {
+            mdb_env_close(env)
+            throw error
+        }
+    }
+
+    deinit { mdb_env_close(handle) }
+
+    /// Runs `body` in a read-only transaction.
+    public func read<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
+        let txn = try LMDBTransaction(environment: self, readOnly: true)
+        defer { txn.abort() }
+        return try body(txn)
+    }
+
+    /// Runs `body` in a write transaction, committed when `body` returns and aborted when it throws.
+    public func write<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
+        let txn = try LMDBTransaction(environment: self, readOnly: false)
+        do {
+            let result = try body(txn)
+            try txn.commit()
+            return result
+        } catch {
+            txn.abort()
+            throw error
+        }
+    }
+
+    /// Opens (creating when writable) the named database.
+    public func database(_ name: String, create: Bool = true) throws -> LMDBDatabase {
+        try write { txn in
+            var dbi = MDB_dbi()
+            try check(mdb_dbi_open(txn.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi), path, "database \(name)")
+            return LMDBDatabase(handle: dbi, name: name)
+        }
+    }
+
+    /// Opens an existing named database inside a read-only environment.
+    public func existingDatabase(_ name: String) throws -> LMDBDatabase {
+        try read { txn in
+            var dbi = MDB_dbi()
+            try check(mdb_dbi_open(txn.handle, name, 0, &dbi), path, "database \(name)")
+            return LMDBDatabase(handle: dbi, name: name)
+        }
+    }
+}
+
+/// A named database (table) inside an environment.
+public struct LMDBDatabase: Sendable {
+    let handle: MDB_dbi
+    public let name: String
+}
+
+/// A transaction; valid only inside the closure it was handed to.
+public final class LMDBTransaction {
+    let handle: OpaquePointer
+    let environment: LMDBEnvironment
+    private var finished = false
+
+    init(environment: LMDBEnvironment, readOnly: Bool) throws(StoreError) {
+        self.environment = environment
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(environment.handle, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn), environment.path, "begin transaction")
+        guard let txn else { throw StoreError.lmdb(path: environment.path, code: -1, message: "no transaction") }
+        handle = txn
+    }
+
+    func commit() throws(StoreError) {
+        finished = true
+        try check(mdb_txn_commit(handle), environment.path, "commit")
+    }
+
+    func abort() {
+        guard !finished else { return }
+        finished = true
+        mdb_txn_abort(handle)
+    }
+
+    /// The value stored under `key`, handed to `body` without copying; nil when absent.
+    public func withValue<R>(_ key: some ContiguousBytes, in db: LMDBDatabase, _ body: (UnsafeRawBufferPointer?) throws -> R) throws -> R {
+        try key.withUnsafeBytes { keyBytes in
+            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            var v = MDB_val()
+            let rc = mdb_get(handle, db.handle, &k, &v)
+            if rc == MDB_NOTFOUND { return try body(nil) }
+            try check(rc, environment.path, "get in \(db.name)")
+            return try body(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+        }
+    }
+
+    /// The bytes stored under `key`, copied; nil when absent.
+    public func get(_ key: some ContiguousBytes, in db: LMDBDatabase) throws -> [UInt8]? {
+        try withValue(key, in: db) { $0.map { Array($0) } }
+    }
+
+    /// Stores `value` under `key`, replacing any previous value.
+    /// - Parameter append: the key sorts after every key in the database (bulk loads of
+    ///   increasing big-endian ids); LMDB then fills pages sequentially.
+    public func put(_ key: some ContiguousBytes, _ value: some ContiguousBytes, in db: LMDBDatabase, append: Bool = false) throws {
+        try key.withUnsafeBytes { keyBytes in
+            try value.withUnsafeBytes { valueBytes in
+                var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+                var v = MDB_val(mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
+                try check(mdb_put(handle, db.handle, &k, &v, append ? UInt32(MDB_APPEND) : 0), environment.path, "put in \(db.name)")
+            }
+        }
+    }
+
+    /// Calls `body` with each (key, value) in key order, starting at `start` (or the first key),
+    /// until it returns false.
+    public func scan(_ db: LMDBDatabase, from start: [UInt8]? = nil, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.handle, &cursor), environment.path, "cursor on \(db.name)")
+        defer { mdb_cursor_close(cursor) }
+        var k = MDB_val(), v = MDB_val()
+        var startBytes = start ?? []
+        var rc: Int32 = startBytes.withUnsafeMutableBytes { bytes in
+            if start != nil {
+                k = MDB_val(mv_size: bytes.count, mv_data: bytes.baseAddress)
+                return mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
+            }
+            return mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
+        }
+        while rc == MDB_SUCCESS {
+            guard try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size), UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)) else { return }
+            rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+        }
+        if rc != MDB_NOTFOUND { try check(rc, environment.path, "scan \(db.name)") }
+    }
+
+    /// Number of entries in `db`.
+    public func count(_ db: LMDBDatabase) throws -> Int {
+        var stat = MDB_stat()
+        try check(mdb_stat(handle, db.handle, &stat), environment.path, "stat \(db.name)")
+        return stat.ms_entries
+    }
+}
+
+/// Turns an LMDB return code into a `StoreError` naming the store folder.
+func check(_ rc: Int32, _ path: String, _ what: String = "") throws(StoreError) {
+    guard rc != MDB_SUCCESS else { return }
+    let message = String(cString: mdb_strerror(rc))
+    throw StoreError.lmdb(path: path, code: rc, message: what.isEmpty ? message : "\(what): \(message)")
+}

@@ -1,0 +1,88 @@
+/// What a store holds and how it was made; written once when a store is created and checked
+/// on every later use, so that queries are always encoded like the passages were.
+public struct StoreManifest: Codable, Equatable, Sendable {
+    /// Bumped when the on-disk layout changes incompatibly.
+    public static let currentFormatVersion = 1
+
+    public var formatVersion: Int
+    public var model: ModelIdentity
+    /// The corpus the store was built from, as given on the command line.
+    public var source: String
+    /// The corpus format ("msmarco", "beir", "jsonl").
+    public var sourceFormat: String
+    /// The FAISS index-factory string the index is (re)built with.
+    public var factory: String
+    /// "ip" (inner product) or "l2".
+    public var metric: String
+
+    public init(model: ModelIdentity, source: String, sourceFormat: String, factory: String, metric: String) {
+        formatVersion = Self.currentFormatVersion
+        self.model = model
+        self.source = source
+        self.sourceFormat = sourceFormat
+        self.factory = factory
+        self.metric = metric
+    }
+}
+
+/// Identifies the encoder that produced a store's vectors.
+public struct ModelIdentity: Codable, Equatable, Sendable {
+    /// Folder name, for display.
+    public var name: String
+    /// Absolute folder path at build time; `search` loads the model from here by default.
+    public var path: String
+    /// CRC-32 and byte size of model.safetensors: different weights, different fingerprint.
+    public var weightsFingerprint: String
+    public var dimension: Int
+    public var pooling: String
+    public var normalized: Bool
+    public var maxLength: Int
+
+    public init(name: String, path: String, weightsFingerprint: String, dimension: Int, pooling: String, normalized: Bool, maxLength: Int) {
+        self.name = name
+        self.path = path
+        self.weightsFingerprint = weightsFingerprint
+        self.dimension = dimension
+        self.pooling = pooling
+        self.normalized = normalized
+        self.maxLength = maxLength
+    }
+}
+
+/// How far a build has got; committed in the same transaction as each batch, which is what
+/// lets a killed build resume exactly where its last commit ended.
+public struct BuildProgress: Codable, Equatable, Sendable {
+    /// Records read from the source so far (stored, skipped as duplicates, or skipped as bad lines).
+    public var recordsConsumed = 0
+    /// Lines of the source read so far (records plus bad lines), to resume line numbering.
+    public var linesConsumed = 0
+    public var skippedBadLines = 0
+    public var skippedDuplicates = 0
+    public var replacedDuplicates = 0
+    /// True once the whole source has been read.
+    public var complete = false
+
+    public init() {}
+}
+
+/// The FAISS file beside the store, as last saved: which vectors it covers, and a checksum to
+/// recognise a truncated or foreign file before FAISS reads it.
+public struct IndexRecord: Codable, Equatable, Sendable {
+    public var factory: String
+    public var metric: String
+    /// The index holds the store's vectors with internal ids `0..<covered`.
+    public var covered: Int
+    /// The store's `generation` when the index was saved; replaced vectors bump it.
+    public var generation: Int
+    public var fileSize: Int
+    public var crc32: UInt32
+
+    public init(factory: String, metric: String, covered: Int, generation: Int, fileSize: Int, crc32: UInt32) {
+        self.factory = factory
+        self.metric = metric
+        self.covered = covered
+        self.generation = generation
+        self.fileSize = fileSize
+        self.crc32 = crc32
+    }
+}
