@@ -61,18 +61,23 @@ let package = Package(
         ),
 
         // MARK: Tests.
+        .target(name: "DensekitTestSupport", dependencies: ["DensekitEncoder"], path: "Tests/Support"),
         .testTarget(name: "BridgeTests", dependencies: ["COpenBLAS", "CLMDB", "CFaiss"], path: "Tests/BridgeTests"),
         .testTarget(
             name: "TokenizerTests", dependencies: ["DensekitTokenizer"], path: "Tests/TokenizerTests",
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "CLITests", dependencies: ["DensekitCLI"], path: "Tests/CLITests"),
+        .testTarget(
+            name: "CLITests", dependencies: ["DensekitCLI", "DensekitStore", "DensekitTestSupport"], path: "Tests/CLITests"
+        ),
         .testTarget(name: "CorpusTests", dependencies: ["DensekitCorpus"], path: "Tests/CorpusTests"),
-        .testTarget(name: "StoreTests", dependencies: ["DensekitStore"], path: "Tests/StoreTests"),
-        .testTarget(name: "IndexTests", dependencies: ["DensekitIndex"], path: "Tests/IndexTests"),
+        .testTarget(name: "StoreTests", dependencies: ["DensekitStore", "DensekitTestSupport"], path: "Tests/StoreTests"),
+        .testTarget(
+            name: "IndexTests", dependencies: ["DensekitIndex", "DensekitSearch", "DensekitTestSupport"], path: "Tests/IndexTests"
+        ),
         .testTarget(name: "TensorTests", dependencies: ["DensekitTensor"], path: "Tests/TensorTests"),
         .testTarget(
-            name: "EncoderTests", dependencies: ["DensekitEncoder"], path: "Tests/EncoderTests",
+            name: "EncoderTests", dependencies: ["DensekitEncoder", "DensekitTestSupport"], path: "Tests/EncoderTests",
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -80,6 +80,12 @@ public final class EmbeddingStore: @unchecked Sendable {
     /// What one `append` did.
     public struct AppendResult: Equatable, Sendable {
         public var stored = 0, skipped = 0, replaced = 0
+
+        public init(stored: Int = 0, skipped: Int = 0, replaced: Int = 0) {
+            self.stored = stored
+            self.skipped = skipped
+            self.replaced = replaced
+        }
     }
 
     /// Stores a batch of passages with their vectors in one transaction, together with the

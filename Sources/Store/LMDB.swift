@@ -75,11 +75,18 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// Opens an existing named database inside a read-only environment.
     public func existingDatabase(_ name: String) throws -> LMDBDatabase {
-        try read { txn in
-            var dbi = MDB_dbi()
+        // A handle opened in a transaction that is aborted is closed with it, so this read-only
+        // transaction is committed (LMDB allows that) to keep the handle for later ones.
+        let txn = try LMDBTransaction(environment: self, readOnly: true)
+        var dbi = MDB_dbi()
+        do {
             try check(mdb_dbi_open(txn.handle, name, 0, &dbi), path, "database \(name)")
-            return LMDBDatabase(handle: dbi, name: name)
+        } catch {
+            txn.abort()
+            throw error
         }
+        try txn.commit()
+        return LMDBDatabase(handle: dbi, name: name)
     }
 }
 

@@ -1,4 +1,5 @@
 import DensekitEncoder
+import DensekitTestSupport
 import Foundation
 import Testing
 

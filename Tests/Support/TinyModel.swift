@@ -1,11 +1,12 @@
+/// Helpers shared by several test targets: seeded random numbers and tiny random models.
 import DensekitEncoder
 import Foundation
 
 /// A seeded generator so random test models are the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
+public struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    public mutating func next() -> UInt64 {
         // SplitMix64.
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
@@ -16,18 +17,18 @@ struct SeededGenerator: RandomNumberGenerator {
 }
 
 /// Tiny random BERT models for tests that must not depend on downloaded weights.
-enum TinyModel {
-    static let configuration = BertConfiguration(
+public enum TinyModel {
+    public static let configuration = BertConfiguration(
         vocabularySize: 40, hiddenSize: 24, layerCount: 2, headCount: 3, intermediateSize: 40,
         maxPositions: 32, typeVocabularySize: 2, layerNormEpsilon: 1e-12)
 
-    static func parameters(seed: UInt64 = 7, configuration: BertConfiguration = configuration) -> BertParameters {
+    public static func parameters(seed: UInt64 = 7, configuration: BertConfiguration = configuration) -> BertParameters {
         var generator = SeededGenerator(seed: seed)
         return BertParameters(randomFor: BertLayout(configuration), scale: 0.3, using: &generator)
     }
 
     /// A fresh empty folder under the system temp directory (tests run in parallel).
-    static func temporaryFolder() throws -> URL {
+    public static func temporaryFolder() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("densekit-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
@@ -36,16 +37,16 @@ enum TinyModel {
 
 extension TinyModel {
     /// Words of the tiny vocabulary, after the five special tokens.
-    static let words = ["the", "cat", "sat", "on", "mat", "dog", "ran", "a", "big", "red", "##s", "##ed", ",", ".", "!",
+    public static let words = ["the", "cat", "sat", "on", "mat", "dog", "ran", "a", "big", "red", "##s", "##ed", ",", ".", "!",
                         "fast", "slow", "house", "tree", "blue", "green", "under", "over", "and", "or", "not", "is",
                         "was", "##ing", "run", "walk", "small", "day", "night", "sun"]
-    static let vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words
+    public static let vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words
 
     /// Writes a complete sentence-transformers folder for the tiny model: config.json,
     /// model.safetensors, vocab.txt, tokenizer_config.json, modules.json, 1_Pooling/config.json
     /// and sentence_bert_config.json.
     @discardableResult
-    static func writeFolder(at folder: URL, parameters: BertParameters = parameters(), pooling: String = "pooling_mode_mean_tokens",
+    public static func writeFolder(at folder: URL, parameters: BertParameters = parameters(), pooling: String = "pooling_mode_mean_tokens",
                             normalize: Bool = true, maxSeqLength: Int = 16) throws -> URL {
         let c = parameters.layout.configuration
         try writeConfigOnly(at: folder, configuration: c)
@@ -73,7 +74,7 @@ extension TinyModel {
 
 extension TinyModel {
     /// Overwrites only config.json (to make it disagree with the weights).
-    static func writeConfigOnly(at folder: URL, configuration c: BertConfiguration) throws {
+    public static func writeConfigOnly(at folder: URL, configuration c: BertConfiguration) throws {
         let config: [String: Any] = [
             "model_type": c.modelType, "vocab_size": c.vocabularySize, "hidden_size": c.hiddenSize,
             "num_hidden_layers": c.layerCount, "num_attention_heads": c.headCount, "intermediate_size": c.intermediateSize,

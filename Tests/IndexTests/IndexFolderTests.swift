@@ -1,0 +1,193 @@
+import DensekitEncoder
+import DensekitIndex
+import DensekitSearch
+import DensekitStore
+import DensekitTestSupport
+import Foundation
+import Testing
+
+/// Building, resuming, repairing and searching index folders, on a tiny random model.
+@Suite struct IndexFolderTests {
+    /// Distinct short "passages" from the tiny vocabulary, seeded.
+    static let passages: [SourcePassage] = {
+        var generator = SeededGenerator(seed: 11)
+        var seen = Set<String>()
+        var out: [SourcePassage] = []
+        while out.count < 150 {
+            let length = Int.random(in: 3...9, using: &generator)
+            let text = (0..<length).map { _ in TinyModel.words[Int.random(in: 0..<10, using: &generator)] }.joined(separator: " ")
+            guard seen.insert(text).inserted else { continue }
+            out.append(SourcePassage(id: "p\(out.count)", text: text, line: out.count + 1))
+        }
+        return out
+    }()
+
+    struct Fixture {
+        let encoder: SentenceEncoder
+        let folder: IndexFolder
+        let builder: IndexBuilder
+    }
+
+    func fixture(commitEvery: Int = 32, factory: String = "Flat", seed: UInt64 = 7) throws -> Fixture {
+        let modelFolder = try TinyModel.writeFolder(at: TinyModel.temporaryFolder(), parameters: TinyModel.parameters(seed: seed))
+        let encoder = try SentenceEncoder.load(directory: modelFolder)
+        let folder = try IndexFolder(path: TinyModel.temporaryFolder().path, create: true)
+        var options = IndexBuilder.Options()
+        options.commitEvery = commitEvery
+        options.factory = factory
+        let builder = IndexBuilder(folder: folder, encoder: encoder, options: options)
+        try builder.prepare(source: "/corpus.tsv", format: "msmarco", model: encoder.identity())
+        return Fixture(encoder: encoder, folder: folder, builder: builder)
+    }
+
+    /// A reader over `passages` that fails (like a killed process) after `failAfter` of them.
+    func reader(_ passages: [SourcePassage], failAfter: Int? = nil) -> () throws -> SourcePassage? {
+        var position = 0
+        return {
+            if let failAfter, position == failAfter { throw CancellationError() }
+            guard position < passages.count else { return nil }
+            defer { position += 1 }
+            return passages[position]
+        }
+    }
+
+    func allVectors(_ folder: IndexFolder, dimension: Int) throws -> [Float] {
+        let count = try folder.store.count()
+        var out = [Float](repeating: 0, count: count * dimension)
+        try out.withUnsafeMutableBufferPointer { try folder.store.readVectors(0..<count, dimension: dimension, into: $0.baseAddress!) }
+        return out
+    }
+
+    @Test func searchFindsEachPassageByItsOwnText() throws {
+        let f = try fixture()
+        let report = try f.builder.build(next: reader(Self.passages))
+        #expect(report.total == 150 && report.stored == 150)
+        let searcher = try Searcher(folder: f.folder, log: { Issue.record("unexpected warning: \($0)") })
+        let probes = [0, 17, 149]
+        let results = try searcher.search(probes.map { Self.passages[$0].text }, k: 3, includeText: true)
+        for (probe, hits) in zip(probes, results) {
+            #expect(hits.first?.id == "p\(probe)")
+            #expect(hits.first?.text == Self.passages[probe].text)
+            #expect(abs((hits.first?.score ?? 0) - 1) < 1e-4)
+            #expect(hits.map(\.rank) == [1, 2, 3])
+        }
+    }
+
+    /// The crash-safety contract: a build interrupted mid-batch and run again ends with the
+    /// same ids, the same vectors and the same search results as one that never stopped.
+    @Test func interruptedBuildResumesToTheSameIndex() throws {
+        let clean = try fixture()
+        _ = try clean.builder.build(next: reader(Self.passages))
+
+        let resumed = try fixture()
+        #expect(throws: CancellationError.self) { try resumed.builder.build(next: reader(Self.passages, failAfter: 70)) }
+        // Two whole batches of 32 were committed; the 6 passages of the third were in flight.
+        #expect(try resumed.folder.store.count() == 64)
+        #expect(try resumed.folder.store.progress().linesConsumed == 64)
+        var logs: [String] = []
+        let report = try resumed.builder.build(next: reader(Self.passages), log: { logs.append($0) })
+        #expect(report.resumedAfterLine == 64 && report.stored == 86)
+        #expect(logs.contains { $0.contains("resuming after line 64") })
+
+        let dimension = clean.encoder.dimension
+        #expect(try allVectors(resumed.folder, dimension: dimension) == allVectors(clean.folder, dimension: dimension))
+        let ids = Array(0..<150)
+        #expect(try resumed.folder.store.passages(internalIds: ids).map { $0?.id } == clean.folder.store.passages(internalIds: ids).map { $0?.id })
+        let queries = ["the cat sat", "big red dog ran"]
+        let a = try Searcher(folder: clean.folder, log: { _ in }).search(queries, k: 5)
+        let b = try Searcher(folder: resumed.folder, log: { _ in }).search(queries, k: 5)
+        #expect(a == b)
+    }
+
+    @Test func truncatedFaissFileIsRebuiltFromTheStore() throws {
+        let f = try fixture()
+        _ = try f.builder.build(next: reader(Self.passages))
+        let data = try Data(contentsOf: URL(fileURLWithPath: f.folder.faissPath))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: f.folder.faissPath))
+        var logs: [String] = []
+        let index = try f.folder.openVectorIndex(log: { logs.append($0) })
+        #expect(index.count == 150)
+        #expect(logs.contains { $0.contains("truncated") && $0.contains("rebuilding") })
+        // The rebuilt file is recorded: opening again is silent.
+        _ = try f.folder.openVectorIndex(log: { Issue.record("unexpected warning: \($0)") })
+        let hits = try Searcher(folder: f.folder, log: { _ in }).search([Self.passages[5].text], k: 1)
+        #expect(hits[0].first?.id == "p5")
+    }
+
+    @Test func garbageOrMissingFaissFileIsRebuilt() throws {
+        let f = try fixture()
+        _ = try f.builder.build(next: reader(Self.passages))
+        try Data(repeating: 7, count: 4096).write(to: URL(fileURLWithPath: f.folder.faissPath))
+        var logs: [String] = []
+        #expect(try f.folder.openVectorIndex(log: { logs.append($0) }).count == 150)
+        #expect(logs.count == 1)
+        try FileManager.default.removeItem(atPath: f.folder.faissPath)
+        #expect(try f.folder.openVectorIndex(log: { logs.append($0) }).count == 150)
+        #expect(logs.last?.contains("missing") == true)
+    }
+
+    /// A crash after a store commit but before the FAISS save leaves the file behind the store;
+    /// opening adds the missing vectors instead of rebuilding.
+    @Test func laggingFaissFileGetsTheMissingVectors() throws {
+        let f = try fixture()
+        _ = try f.builder.build(next: reader(Array(Self.passages.prefix(100))))
+        let extra = Array(Self.passages[100...])
+        let vectors = f.encoder.encode(extra.map(\.text))
+        _ = try f.folder.store.append(extra.map { (id: $0.id, text: $0.text, origin: "t") }, vectors: vectors.values,
+                                      dimension: vectors.dimension, policy: .error, progress: BuildProgress())
+        var logs: [String] = []
+        let index = try f.folder.openVectorIndex(log: { logs.append($0) })
+        #expect(index.count == 150)
+        #expect(logs.contains { $0.contains("covers 100 of 150") })
+        #expect(try f.folder.store.indexRecord()?.covered == 150)
+    }
+
+    @Test(arguments: ["HNSW16", "IVF4,Flat", "PQ12x4np"])
+    func rebuildAsAnotherIndexTypeWithoutReencoding(factory: String) throws {
+        let f = try fixture()
+        _ = try f.builder.build(next: reader(Self.passages))
+        let index = try f.folder.rebuild(factory: factory, metric: .innerProduct, log: { _ in })
+        #expect(index.count == 150)
+        #expect(try f.folder.manifest().factory == factory)
+        let searcher = try Searcher(folder: f.folder, log: { Issue.record("unexpected warning: \($0)") })
+        if factory.hasPrefix("IVF") { try searcher.index.setNProbe(4) }
+        if factory.hasPrefix("HNSW") { try searcher.index.setEfSearch(64) }
+        let hits = try searcher.search([Self.passages[42].text], k: 5)[0]
+        #expect(Set(hits.map(\.id)).count == 5)
+        if factory.hasPrefix("PQ") {
+            // PQ is lossy, and the tiny random model's vectors are close together, so only
+            // approximate scores are asked of it: near the exact maximum of 1.
+            #expect(abs((hits.first?.score ?? 0) - 1) < 0.05, "\(hits)")
+        } else {
+            // HNSW with a large candidate list and IVF probing every list are exact here.
+            #expect(hits.first?.id == "p42", "\(hits)")
+        }
+    }
+
+    @Test func anotherModelIsRefusedForBuildingAndSearching() throws {
+        let f = try fixture()
+        _ = try f.builder.build(next: reader(Self.passages))
+        let otherFolder = try TinyModel.writeFolder(at: TinyModel.temporaryFolder(), parameters: TinyModel.parameters(seed: 99))
+        #expect { try Searcher(folder: f.folder, model: otherFolder, log: { _ in }) } throws: { error in
+            guard case let .mismatch(_, reason) = error as? StoreError else { return false }
+            return reason.contains("differs from the index's model")
+        }
+        let other = try SentenceEncoder.load(directory: otherFolder)
+        #expect(throws: StoreError.self) { try f.builder.prepare(source: "/corpus.tsv", format: "msmarco", model: other.identity()) }
+        // The store is untouched by the refusals.
+        #expect(try f.folder.store.count() == 150)
+    }
+
+    @Test func aModelOfAnotherDimensionIsRefused() throws {
+        let f = try fixture()
+        _ = try f.builder.build(next: reader(Self.passages))
+        let narrow = BertConfiguration(vocabularySize: 40, hiddenSize: 16, layerCount: 1, headCount: 2, intermediateSize: 32, maxPositions: 32)
+        let narrowFolder = try TinyModel.writeFolder(at: TinyModel.temporaryFolder(), parameters: TinyModel.parameters(configuration: narrow))
+        #expect { try Searcher(folder: f.folder, model: narrowFolder, log: { _ in }) } throws: { "\($0)".contains("dimension 16") && "\($0)".contains("dimension 24") }
+    }
+
+    @Test func resumingWithAnotherCorpusIsRefused() throws {
+        let f = try fixture()
+        #expect(throws: StoreError.self) { try f.builder.prepare(source: "/other.tsv", format: "msmarco", model: f.encoder.identity()) }
+    }
+}
