@@ -1,0 +1,146 @@
+import DensekitStore
+import DensekitTestSupport
+import Foundation
+import Testing
+
+/// `densekit index build` / `search` as a user runs them, including being killed, bad input
+/// and a damaged index file, on the real model and real passages from corpora/.
+@Suite(.serialized) struct IndexCommandTests {
+    static let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../corpora/debian-pkg-sample/collection.tsv").standardizedFileURL.path
+
+    /// The first `count` lines of the sample collection, in a file of their own.
+    func corpus(_ count: Int, badLineAt: Int? = nil) throws -> String {
+        let lines = try String(contentsOfFile: Self.sample, encoding: .utf8).split(separator: "\n").prefix(count).enumerated().map { i, line in
+            i + 1 == badLineAt ? "this line has no tab" : String(line)
+        }
+        return try CommandRunner.temporaryFile(Array((lines.joined(separator: "\n") + "\n").utf8), name: "collection.tsv")
+    }
+
+    func build(_ index: String, _ collection: String, _ extra: [String] = []) throws -> CommandRunner.Result {
+        try CommandRunner.run(["index", "build", "--model", CommandRunner.modelPath, "--index", index, "--collection", collection,
+                               "--commit-every", "64", "--quiet"] + extra)
+    }
+
+    func vectorsAndIds(_ index: String) throws -> ([Float], [String?]) {
+        let store = try EmbeddingStore(path: index + "/store", readOnly: true)
+        let count = try store.count()
+        var vectors = [Float](repeating: 0, count: count * 384)
+        try vectors.withUnsafeMutableBufferPointer { try store.readVectors(0..<count, dimension: 384, into: $0.baseAddress!) }
+        return (vectors, try store.passages(internalIds: Array(0..<count), includeText: false).map { $0?.id })
+    }
+
+    func searchJSON(_ index: String, _ query: String, _ extra: [String] = []) throws -> (ids: [String], stderr: String) {
+        let result = try CommandRunner.run(["search", "--index", index, "-k", "5", "--json", query] + extra)
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any]
+        let hits = object?["hits"] as? [[String: Any]] ?? []
+        return (hits.compactMap { $0["id"] as? String }, result.stderr)
+    }
+
+    @Test func buildKilledWithSIGKILLResumesToTheIdenticalIndex() throws {
+        guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath): run scripts/fetch-model.sh"); return }
+        let collection = try corpus(400)
+        let folder = URL(fileURLWithPath: collection).deletingLastPathComponent().path
+        let clean = folder + "/clean", killed = folder + "/killed"
+        #expect(try build(clean, collection).status == 0)
+
+        // Start a build and kill it once some batches are committed, before it finishes.
+        let process = Process()
+        process.executableURL = CommandRunner.executable
+        process.arguments = ["index", "build", "--model", CommandRunner.modelPath, "--index", killed, "--collection", collection,
+                             "--commit-every", "64", "--quiet", "--threads", "1"]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var committed = 0
+        let deadline = Date().addingTimeInterval(120)
+        while committed < 128 && process.isRunning && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            committed = (try? EmbeddingStore(path: killed + "/store", readOnly: true).count()) ?? 0
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "the build finished before it could be killed")
+        let partial = try EmbeddingStore(path: killed + "/store", readOnly: true).count()
+        #expect(partial >= 128 && partial < 400 && partial % 64 == 0)
+
+        let resumed = try build(killed, collection)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let (cleanVectors, cleanIds) = try vectorsAndIds(clean)
+        let (resumedVectors, resumedIds) = try vectorsAndIds(killed)
+        #expect(cleanIds.count == 400)
+        #expect(resumedIds == cleanIds)
+        #expect(resumedVectors == cleanVectors)
+        let query = "Library for accessing the Akismet API"
+        #expect(try searchJSON(killed, query).ids == searchJSON(clean, query).ids)
+    }
+
+    @Test func malformedLineStopsWithFileAndLineAndKeepsWhatWasStored() throws {
+        guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath)"); return }
+        let collection = try corpus(150, badLineAt: 100)
+        let index = URL(fileURLWithPath: collection).deletingLastPathComponent().path + "/index"
+        let failed = try build(index, collection)
+        #expect(failed.status != 0)
+        #expect(failed.stderr.contains("\(collection):100:") && failed.stderr.contains("no tab"), "\(failed.stderr)")
+        #expect(try EmbeddingStore(path: index + "/store", readOnly: true).count() == 64)
+
+        let skipping = try build(index, collection, ["--skip-bad-lines"])
+        #expect(skipping.status == 0, "\(skipping.stderr)")
+        #expect(skipping.stdout.contains("149 passages") && skipping.stdout.contains("1 bad lines skipped"), "\(skipping.stdout)")
+        #expect(skipping.stderr.contains("\(collection):100:"))
+    }
+
+    @Test func duplicateIdsAreRefusedOrSkipped() throws {
+        guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath)"); return }
+        let collection = try CommandRunner.temporaryFile(Array("a\tfirst passage\nb\tsecond passage\na\tthird passage\n".utf8), name: "dup.tsv")
+        let folder = URL(fileURLWithPath: collection).deletingLastPathComponent().path
+        let refused = try build(folder + "/refused", collection)
+        #expect(refused.status != 0 && refused.stderr.contains("duplicate id 'a'") && refused.stderr.contains("line 3"), "\(refused.stderr)")
+        let skipped = try build(folder + "/skipped", collection, ["--on-duplicate", "skip"])
+        #expect(skipped.status == 0 && skipped.stdout.contains("2 passages"), "\(skipped.stdout) \(skipped.stderr)")
+    }
+
+    @Test func truncatedFaissFileIsRebuiltWithAWarningAndSearchStillWorks() throws {
+        guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath)"); return }
+        let collection = try corpus(120)
+        let index = URL(fileURLWithPath: collection).deletingLastPathComponent().path + "/index"
+        #expect(try build(index, collection).status == 0)
+        let query = "Go client library for Akismet"
+        let before = try searchJSON(index, query)
+        #expect(before.stderr.isEmpty)
+        let faiss = URL(fileURLWithPath: index + "/faiss.index")
+        let data = try Data(contentsOf: faiss)
+        try data.prefix(1000).write(to: faiss)
+        let after = try searchJSON(index, query)
+        #expect(after.ids == before.ids)
+        #expect(after.stderr.contains("warning") && after.stderr.contains("rebuilding"), "\(after.stderr)")
+    }
+
+    @Test func searchRefusesAnotherModel() throws {
+        guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath)"); return }
+        let collection = try corpus(20)
+        let index = URL(fileURLWithPath: collection).deletingLastPathComponent().path + "/index"
+        #expect(try build(index, collection).status == 0)
+        let tiny = try TinyModel.writeFolder(at: TinyModel.temporaryFolder())
+        let result = try CommandRunner.run(["search", "--index", index, "--model", tiny.path, "anything"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("differs from the index's model") && result.stderr.contains("dimension 24"), "\(result.stderr)")
+    }
+
+    @Test func batchSearchWritesRunFiles() throws {
+        guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath)"); return }
+        let collection = try corpus(60)
+        let folder = URL(fileURLWithPath: collection).deletingLastPathComponent().path
+        #expect(try build(folder + "/index", collection).status == 0)
+        let queries = try CommandRunner.temporaryFile(Array("q1\tweb server\nq2\timage library\n".utf8), name: "queries.tsv")
+        let msmarco = try CommandRunner.run(["search", "--index", folder + "/index", "--queries", queries, "-k", "7", "--quiet"])
+        #expect(msmarco.status == 0, "\(msmarco.stderr)")
+        let lines = msmarco.stdout.split(separator: "\n").map { $0.split(separator: "\t") }
+        #expect(lines.count == 14 && lines.allSatisfy { $0.count == 3 })
+        #expect(lines.prefix(7).map { $0[2] } == ["1", "2", "3", "4", "5", "6", "7"] && lines[7][0] == "q2")
+        let trec = try CommandRunner.run(["search", "--index", folder + "/index", "--queries", queries, "-k", "3", "--format", "trec", "--tag", "t1", "--quiet"])
+        let fields = trec.stdout.split(separator: "\n").first?.split(separator: " ") ?? []
+        #expect(fields.count == 6 && fields[0] == "q1" && fields[1] == "Q0" && fields[3] == "1" && fields[5] == "t1", "\(trec.stdout)")
+    }
+}
