@@ -12,7 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "densekit", targets: ["DensekitCLI"]),
-        .library(name: "Densekit", targets: ["DensekitCorpus", "DensekitTokenizer", "DensekitTensor", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch"]),
+        .library(name: "Densekit", targets: ["DensekitCorpus", "DensekitTokenizer", "DensekitTensor", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch", "DensekitEvaluation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,6 +40,7 @@ let package = Package(
             dependencies: ["DensekitTokenizer", "DensekitTensor"],
             path: "Sources/Encoder"
         ),
+        .target(name: "DensekitEvaluation", dependencies: ["DensekitCorpus"], path: "Sources/Evaluation"),
         .target(name: "DensekitStore", dependencies: ["CLMDB"], path: "Sources/Store"),
         .target(
             name: "DensekitIndex",
@@ -54,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "DensekitCLI",
             dependencies: [
-                "DensekitCorpus", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch",
+                "DensekitCorpus", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch", "DensekitEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"
@@ -71,6 +72,7 @@ let package = Package(
             name: "CLITests", dependencies: ["DensekitCLI", "DensekitStore", "DensekitTestSupport"], path: "Tests/CLITests"
         ),
         .testTarget(name: "CorpusTests", dependencies: ["DensekitCorpus"], path: "Tests/CorpusTests"),
+        .testTarget(name: "EvaluationTests", dependencies: ["DensekitEvaluation"], path: "Tests/EvaluationTests"),
         .testTarget(name: "StoreTests", dependencies: ["DensekitStore", "DensekitTestSupport"], path: "Tests/StoreTests"),
         .testTarget(
             name: "IndexTests", dependencies: ["DensekitIndex", "DensekitSearch", "DensekitTestSupport"], path: "Tests/IndexTests"

@@ -1,6 +1,8 @@
 import ArgumentParser
 import DensekitCorpus
 import DensekitEncoder
+import DensekitIndex
+import DensekitStore
 import DensekitTensor
 import Foundation
 
@@ -8,7 +10,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed: encoding throughput and latency, and the machine's sgemm.",
-        subcommands: [EncodeBench.self, SgemmBench.self])
+        subcommands: [EncodeBench.self, SearchBench.self, StoreBench.self, SgemmBench.self])
 
     /// `densekit bench encode`.
     struct EncodeBench: ParsableCommand {
@@ -113,6 +115,134 @@ struct Bench: ParsableCommand {
             }
             let gflops = 2 * Double(n) * Double(n) * Double(n) / best / 1e9
             print(String(format: "{\"size\":%d,\"threads\":%d,\"seconds\":%.4f,\"gflops_per_second\":%.1f}", n, threads, best, gflops))
+        }
+    }
+}
+
+extension Bench {
+    /// `densekit bench search`.
+    struct SearchBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "search",
+            abstract: "FAISS search speed and recall@k against exact search, on stored vectors and given query vectors.")
+
+        @Option(name: .long, help: "Index folder whose stored vectors are searched.")
+        var index: String
+
+        @Option(name: .long, help: "Query vectors (.npy float32, e.g. from `densekit embed --format npy`).")
+        var queryVectors: String
+
+        @Option(name: .long, help: "FAISS index-factory string to time.")
+        var factory = "Flat"
+
+        @Option(name: .short, help: "Results per query.")
+        var k = 10
+
+        @Option(name: .long, help: "HNSW candidate list size.")
+        var efSearch: Int?
+
+        @Option(name: .long, help: "IVF lists probed.")
+        var nprobe: Int?
+
+        @Option(name: .long, help: "OpenMP threads for FAISS.")
+        var threads = ProcessInfo.processInfo.activeProcessorCount
+
+        @Option(name: .long, help: "Timed repetitions (best reported).")
+        var repeats = 3
+
+        func run() throws {
+            FaissIndex.setThreads(threads)
+            BLAS.setThreads(threads)
+            let folder = try IndexFolder(path: index, readOnly: true)
+            let manifest = try folder.manifest()
+            let dimension = manifest.model.dimension
+            let count = try folder.store.count()
+            var vectors = [Float](repeating: 0, count: count * dimension)
+            try vectors.withUnsafeMutableBufferPointer { try folder.store.readVectors(0..<count, dimension: dimension, into: $0.baseAddress!) }
+            let queries = try NpyFile.read(queryVectors)
+            guard queries.columns == dimension else {
+                throw ValidationErrorMessage("\(queryVectors): \(queries.columns) columns, the index has dimension \(dimension)")
+            }
+            let metric = FaissIndex.Metric(rawValue: manifest.metric) ?? .innerProduct
+            let ids = (0..<count).map(Int64.init)
+
+            func build(_ factory: String) throws -> (FaissIndex, Double) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let index = try FaissIndex(factory: factory, dimension: dimension, metric: metric)
+                try vectors.withUnsafeBufferPointer { v in
+                    if !index.isTrained { try index.train(v.baseAddress!, count: min(count, 100_000)) }
+                    try index.add(v.baseAddress!, count: count, ids: ids)
+                }
+                return (index, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            let (exact, _) = try build("Flat")
+            let (tested, buildSeconds) = try build(factory)
+            if let efSearch { try tested.setEfSearch(efSearch) }
+            if let nprobe { try tested.setNProbe(nprobe) }
+            let truth = try queries.values.withUnsafeBufferPointer { try exact.search($0.baseAddress!, count: queries.rows, k: k).ids }
+            var best = Double.infinity
+            var found: [Int64] = []
+            for _ in 0..<max(1, repeats) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                found = try queries.values.withUnsafeBufferPointer { try tested.search($0.baseAddress!, count: queries.rows, k: k).ids }
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            var hits = 0
+            for q in 0..<queries.rows {
+                let expected = Set(truth[(q * k)..<((q + 1) * k)])
+                hits += found[(q * k)..<((q + 1) * k)].filter { expected.contains($0) }.count
+            }
+            let result: [String: Any] = [
+                "factory": factory, "vectors": count, "queries": queries.rows, "k": k, "threads": threads,
+                "build_seconds": buildSeconds, "search_seconds": best, "queries_per_second": Double(queries.rows) / best,
+                "recall_at_k_vs_flat": Double(hits) / Double(queries.rows * k), "ef_search": efSearch ?? 0, "nprobe": nprobe ?? 0,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+}
+
+extension Bench {
+    /// `densekit bench store`.
+    struct StoreBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "store",
+            abstract: "LMDB store write throughput: passages (text + vector + both id maps) per second, in committed batches.")
+
+        @Option(name: .long, help: "Folder for the throwaway store (must not exist).")
+        var folder: String
+
+        @Option(name: .long, help: "Passages to write.")
+        var count = 60_000
+
+        @Option(name: .long, help: "Vector dimension.")
+        var dimension = 384
+
+        @Option(name: .long, help: "Characters of text per passage.")
+        var textLength = 376
+
+        @Option(name: .long, help: "Passages per transaction.")
+        var batch = 1024
+
+        func run() throws {
+            guard !FileManager.default.fileExists(atPath: folder) else { throw ValidationErrorMessage("\(folder) exists; give a new folder") }
+            let store = try EmbeddingStore(path: folder, create: true)
+            let text = String(repeating: "x", count: textLength)
+            let vectors = (0..<(batch * dimension)).map { Float($0 % 97) / 97 }
+            var progress = BuildProgress()
+            let start = DispatchTime.now().uptimeNanoseconds
+            var written = 0
+            while written < count {
+                let n = min(batch, count - written)
+                let records = (written..<(written + n)).map { (id: String($0), text: text, origin: "bench") }
+                progress.linesConsumed = written + n
+                _ = try store.append(records, vectors: Array(vectors.prefix(n * dimension)), dimension: dimension, policy: .error, progress: progress)
+                written += n
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            print(String(format: "{\"passages\":%d,\"dimension\":%d,\"batch\":%d,\"seconds\":%.4f,\"passages_per_second\":%.0f,\"puts_per_second\":%.0f}",
+                         count, dimension, batch, seconds, Double(count) / seconds, Double(4 * count) / seconds))
         }
     }
 }

@@ -9,7 +9,7 @@ import Foundation
 struct Index: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build, rebuild and inspect index folders (LMDB store + FAISS index).",
-        subcommands: [Build.self, Rebuild.self, Info.self])
+        subcommands: [Build.self, Rebuild.self, Info.self, Export.self])
 
     /// `densekit index build`.
     struct Build: ParsableCommand {
@@ -67,16 +67,19 @@ struct Index: ParsableCommand {
             options.onDuplicate = onDuplicate
             options.encode = modelOptions.encodeOptions
             let builder = IndexBuilder(folder: folder, encoder: encoder, options: options)
-            let source = try PassageReader(path: collection, format: format, skipBadLines: skipBadLines)
-            try builder.prepare(source: URL(fileURLWithPath: collection).standardizedFileURL.path, format: source.format, model: try encoder.identity())
+            let source = try PassageReader(path: collection, format: format.corpusFormat, policy: skipBadLines ? .skip : .stop)
+            try builder.prepare(source: URL(fileURLWithPath: collection).standardizedFileURL.path, format: source.format.rawValue,
+                                model: try encoder.identity())
 
-            let total = try source.countRecords()
             let alreadyStored = try folder.store.count()
-            let progress = Progress("index build", total: total, unit: "passages", quiet: quiet, startingAt: alreadyStored)
-            let report = try builder.build(next: { try source.next() }, skippedBadLines: { source.skipped },
-                                           progress: { progress.update($0) }, log: { warn($0) })
+            let progress = Progress("index build", total: try countLines(collection), unit: "passages", quiet: quiet, startingAt: alreadyStored)
+            let report = try builder.build(
+                next: { try source.nextRecord().map { SourcePassage(id: $0.record.id, text: $0.record.text, line: $0.line) } },
+                skippedBadLines: { source.report.skippedLines },
+                progress: { progress.update($0) }, log: { warn($0) })
             progress.finish()
-            for problem in source.firstProblems { warn("skipped: \(problem)") }
+            for problem in source.report.firstErrors { warn("skipped: \(problem)") }
+            if let warning = source.report.warning { warn(warning) }
             var summary = "\(index): \(report.total) passages (\(report.stored) new"
             if report.skippedDuplicates > 0 { summary += ", \(report.skippedDuplicates) duplicate ids skipped" }
             if report.replacedDuplicates > 0 { summary += ", \(report.replacedDuplicates) replaced" }
@@ -138,8 +141,60 @@ struct Index: ParsableCommand {
     }
 }
 
+extension Index {
+    /// `densekit index export`.
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the store's vectors as a float32 .npy matrix (row i = internal id i) and, optionally, the ids.")
+
+        @Option(name: .long, help: "Index folder.")
+        var index: String
+
+        @Option(name: [.short, .long], help: "The .npy file to write.")
+        var output: String
+
+        @Option(name: .long, help: "Also write the passage ids, one per line, in row order.")
+        var ids: String?
+
+        func run() throws {
+            let folder = try IndexFolder(path: index, readOnly: true)
+            let dimension = try folder.manifest().model.dimension
+            let count = try folder.store.count()
+            var vectors = [Float](repeating: 0, count: count * dimension)
+            try vectors.withUnsafeMutableBufferPointer { buffer in
+                if count > 0 { try folder.store.readVectors(0..<count, dimension: dimension, into: buffer.baseAddress!) }
+            }
+            try NpyFile.write(vectors, rows: count, columns: dimension, to: output)
+            if let ids {
+                let sink = try OutputSink(path: ids)
+                for passage in try folder.store.passages(internalIds: Array(0..<count), includeText: false) {
+                    try sink.write((passage?.id ?? "") + "\n")
+                }
+                try sink.close()
+            }
+            print("\(output): \(count) x \(dimension)")
+        }
+    }
+}
+
 /// Corpus formats for --format.
-enum CorpusFormatOption: String, ExpressibleByArgument { case auto, msmarco, beir, jsonl }
+enum CorpusFormatOption: String, ExpressibleByArgument {
+    case auto, msmarco, beir, jsonl
+
+    /// nil for `auto`: detect from the file.
+    var corpusFormat: CorpusFormat? { CorpusFormat(rawValue: rawValue) }
+}
+
+/// Number of lines in a file (a fast byte count), for progress ETAs.
+func countLines(_ path: String) throws -> Int {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
+    defer { try? handle.close() }
+    var count = 0
+    while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty {
+        count += chunk.withUnsafeBytes { bytes in bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+    }
+    return count
+}
 
 extension FaissIndex.Metric: ExpressibleByArgument {}
 extension EmbeddingStore.DuplicatePolicy: ExpressibleByArgument {}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DensekitCorpus
 import DensekitEncoder
+import DensekitEvaluation
 import DensekitIndex
 import DensekitSearch
 import Foundation
@@ -21,7 +22,7 @@ struct Search: ParsableCommand {
     @Argument(help: "Query texts.")
     var query: [String] = []
 
-    @Option(name: .long, help: "Queries file, qid<TAB>text (MS MARCO).")
+    @Option(name: .long, help: "Queries file: MS MARCO qid<TAB>text (.tsv), BEIR queries.jsonl or {\"id\",\"text\"} lines.")
     var queries: String?
 
     @Option(name: .short, help: "Results per query.")
@@ -75,20 +76,20 @@ struct Search: ParsableCommand {
             if json { try printJSON(results) } else { printTable(results) }
             return
         }
-        let (ids, texts) = try TextFile.read(path: queries, tsv: true)
+        let reader = try QueryReader(path: queries)
+        var ids: [String] = [], texts: [String] = []
+        while let (_, query) = try reader.nextRecord() {
+            ids.append(query.id)
+            texts.append(query.text)
+        }
+        let writer = try RunWriter(path: output, format: format == .trec ? .trec : .msmarco, tag: tag)
         let progress = Progress("search", total: texts.count, unit: "queries", quiet: quiet)
         let results = try searcher.search(texts, k: k, encode: encode) { progress.update($0) }
         progress.finish()
-        let sink = try OutputSink(path: output)
         for (qid, hits) in zip(ids, results) {
-            for hit in hits {
-                switch format {
-                case .msmarco: try sink.write("\(qid)\t\(hit.id)\t\(hit.rank)\n")
-                case .trec: try sink.write("\(qid) Q0 \(hit.id) \(hit.rank) \(hit.score) \(tag)\n")
-                }
-            }
+            try writer.write(queryId: qid, ranking: hits.map { RankedDoc(docId: $0.id, score: Double($0.score)) })
         }
-        try sink.close()
+        try writer.close()
     }
 
     private func printTable(_ results: [[Hit]]) {

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+/// `densekit eval` end to end on toy files (no model needed).
+@Suite struct EvalCommandTests {
+    /// q1: relevant a (rel 1), c (rel 2); q2: relevant z, which the run lacks; q3: nothing relevant (skipped).
+    static let qrels = "q1 0 a 1\nq1 0 b 0\nq1 0 c 2\nq2 0 z 1\nq3 0 a 0\n"
+    /// q1 ranks b, a, c; q9 is not judged.
+    static let run = "q1\tb\t1\nq1\ta\t2\nq1\tc\t3\nq9\ta\t1\n"
+
+    @Test func tableWithPerQueryValues() throws {
+        let qrels = try CommandRunner.temporaryFile(Array(Self.qrels.utf8), name: "qrels.txt")
+        let run = try CommandRunner.temporaryFile(Array(Self.run.utf8), name: "run.tsv")
+        let result = try CommandRunner.run(["eval", "--qrels", qrels, "--run", run, "--metrics", "MRR@10,P@2,MAP", "--per-query"])
+        #expect(result.status == 0)
+        // q1: MRR 1/2, P@2 1/2, AP (1/2 + 2/3) / 2 = 0.5833; q2: 0. Means: 0.25, 0.25, 0.2917.
+        #expect(result.stdout == """
+            metric   value  queries
+            MRR@10  0.2500        2
+            P@2     0.2500        2
+            MAP     0.2917        2
+
+            query  MRR@10     P@2     MAP
+            q1     0.5000  0.5000  0.5833
+            q2     0.0000  0.0000  0.0000
+
+            """)
+        #expect(result.stderr.contains("1 of 2 queries are not in the run and score 0"))
+        #expect(result.stderr.contains("1 run queries have no relevant judgments and are ignored"))
+    }
+
+    @Test func json() throws {
+        let qrels = try CommandRunner.temporaryFile(Array(Self.qrels.utf8), name: "qrels.txt")
+        let run = try CommandRunner.temporaryFile(Array(Self.run.utf8), name: "run.tsv")
+        let result = try CommandRunner.run(["eval", "--qrels", qrels, "--run", run, "--metrics", "mrr@10,map", "--json", "--per-query"])
+        #expect(result.status == 0)
+        let object = try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any]
+        #expect(object?["queries"] as? Int == 2)
+        let metrics = object?["metrics"] as? [String: Double]
+        #expect(metrics?["MRR@10"] == 0.25)
+        #expect(abs((metrics?["MAP"] ?? 0) - (0.5 + 2.0 / 3) / 4) < 1e-12)
+        let perQuery = object?["per_query"] as? [String: [String: Double]]
+        #expect(perQuery?["q2"]?["MAP"] == 0)
+    }
+
+    @Test func badMetricAndBadRunLine() throws {
+        let qrels = try CommandRunner.temporaryFile(Array(Self.qrels.utf8), name: "qrels.txt")
+        let run = try CommandRunner.temporaryFile(Array("q1\ta\t1\nq1\tb\n".utf8), name: "run.tsv")
+        let badMetric = try CommandRunner.run(["eval", "--qrels", qrels, "--run", run, "--metrics", "MRR@10,F1"])
+        #expect(badMetric.status != 0)
+        #expect(badMetric.stderr.contains("metric 'F1': unknown metric; valid forms: MRR@k"))
+        let badLine = try CommandRunner.run(["eval", "--qrels", qrels, "--run", run])
+        #expect(badLine.status != 0)
+        #expect(badLine.stderr.contains("\(run):2: expected 3 fields (qid<TAB>pid<TAB>rank), found 2"))
+    }
+}
