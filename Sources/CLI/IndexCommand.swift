@@ -74,6 +74,7 @@ struct Index: ParsableCommand {
             let alreadyStored = try folder.store.count()
             let progress = Progress("index build", total: try countLines(collection), unit: "passages", quiet: quiet, startingAt: alreadyStored)
             let report = try builder.build(
+                sourcePath: collection,
                 next: { try source.nextRecord().map { SourcePassage(id: $0.record.id, text: $0.record.text, line: $0.line) } },
                 skippedBadLines: { source.report.skippedLines },
                 progress: { progress.update($0) }, log: { warn($0) })

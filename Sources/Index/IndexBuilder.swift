@@ -77,7 +77,8 @@ public struct IndexBuilder {
     ///   - next: the corpus reader; returns nil at the end. It must return passages in file order.
     ///   - skippedBadLines: how many bad lines the reader skipped so far (with `--skip-bad-lines`).
     ///   - progress: called after each commit with the total passages stored.
-    public func build(next: () throws -> SourcePassage?, skippedBadLines: () -> Int = { 0 },
+    ///   - sourcePath: the corpus file, for `file:line` in error messages.
+    public func build(sourcePath: String = "corpus", next: () throws -> SourcePassage?, skippedBadLines: () -> Int = { 0 },
                       progress: (Int) -> Void = { _ in }, log: (String) -> Void = { _ in }) throws -> Report {
         let store = folder.store
         var state = try store.progress()
@@ -97,7 +98,7 @@ public struct IndexBuilder {
             state.linesConsumed = batch[batch.count - 1].line
             state.recordsConsumed += batch.count
             state.skippedBadLines = skippedBefore + skippedBadLines()
-            let records = batch.map { (id: $0.id, text: $0.text, origin: "\(folder.path): line \($0.line)") }
+            let records = batch.map { (id: $0.id, text: $0.text, origin: "\(sourcePath):\($0.line)") }
             let result = try store.append(records, vectors: vectors.values, dimension: dimension, policy: options.onDuplicate, progress: state)
             state.skippedDuplicates += result.skipped
             state.replacedDuplicates += result.replaced
