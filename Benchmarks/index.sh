@@ -44,8 +44,8 @@ rebuild_line="$("$dk" index rebuild --index "$index" --factory Flat)"
 "$dk" embed --tsv "$corpus/queries.dev.tsv" --format npy -o "$out/queries.npy" --quiet
 dk_flat="$("$dk" bench search --index "$index" --query-vectors "$out/queries.npy" --factory Flat -k 10 --threads $threads)"
 py_flat="$("$venv/bin/python" Benchmarks/faiss_search.py --vectors "$out/vectors.npy" --queries "$out/queries.npy" --factory Flat -k 10 --threads $threads)"
-dk_hnsw="$("$dk" bench search --index "$index" --query-vectors "$out/queries.npy" --factory HNSW32 --ef-search 96 -k 10 --threads $threads)"
-py_hnsw="$("$venv/bin/python" Benchmarks/faiss_search.py --vectors "$out/vectors.npy" --queries "$out/queries.npy" --factory HNSW32 --ef-search 96 -k 10 --threads $threads)"
+dk_hnsw="$("$dk" bench search --index "$index" --query-vectors "$out/queries.npy" --factory HNSW32 --ef-search 256 -k 10 --threads $threads)"
+py_hnsw="$("$venv/bin/python" Benchmarks/faiss_search.py --vectors "$out/vectors.npy" --queries "$out/queries.npy" --factory HNSW32 --ef-search 256 -k 10 --threads $threads)"
 
 # 5. LMDB writes: densekit's store (4 puts a passage) vs a plain C loop of vector puts.
 cc -O2 -o "$out/lmdb_put" Benchmarks/lmdb_put.c -llmdb
@@ -80,7 +80,7 @@ cat > "$result" <<MD
 | index | densekit q/s | faiss-cpu (Python) q/s | ratio | recall@10 vs Flat (densekit / faiss) |
 |---|---|---|---|---|
 | Flat | $(j "$dk_flat" '["queries_per_second"]') | $(j "$py_flat" '["queries_per_second"]') | $(ratio "$(j "$dk_flat" '["queries_per_second"]')" "$(j "$py_flat" '["queries_per_second"]')") | $(j "$dk_flat" '["recall_at_k_vs_flat"]') / $(j "$py_flat" '["recall_at_k_vs_flat"]') |
-| HNSW32, efSearch 96 | $(j "$dk_hnsw" '["queries_per_second"]') | $(j "$py_hnsw" '["queries_per_second"]') | $(ratio "$(j "$dk_hnsw" '["queries_per_second"]')" "$(j "$py_hnsw" '["queries_per_second"]')") | $(j "$dk_hnsw" '["recall_at_k_vs_flat"]') / $(j "$py_hnsw" '["recall_at_k_vs_flat"]') |
+| HNSW32, efSearch 256 | $(j "$dk_hnsw" '["queries_per_second"]') | $(j "$py_hnsw" '["queries_per_second"]') | $(ratio "$(j "$dk_hnsw" '["queries_per_second"]')" "$(j "$py_hnsw" '["queries_per_second"]')") | $(j "$dk_hnsw" '["recall_at_k_vs_flat"]') / $(j "$py_hnsw" '["recall_at_k_vs_flat"]') |
 
 ## LMDB writes (60,000 records, 1,024 per transaction)
 | writer | records/s | puts/s |

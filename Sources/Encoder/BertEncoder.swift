@@ -21,44 +21,86 @@ public struct BertEncoder: Sendable {
     /// - Precondition: every id is below the vocabulary size, every type id below the type
     ///   vocabulary size and every sequence no longer than `maxPositions` (the tokenizer and
     ///   `SentenceEncoder` guarantee this).
-    public func forward(_ batch: TokenBatch, workspace ws: EncoderWorkspace) -> UnsafeMutablePointer<Float> {
+    ///
+    /// - Parameter activations: for training, keeps every layer's intermediates for
+    ///   `backward`; nil (inference) reuses the workspace's buffers layer after layer.
+    public func forward(_ batch: TokenBatch, workspace ws: EncoderWorkspace, activations: BertActivations? = nil) -> UnsafeMutablePointer<Float> {
         let c = configuration
         let layout = parameters.layout
         let p = parameters
         let h = c.hiddenSize, t = batch.tokenCount, i = c.intermediateSize
-        let x = ws.hidden.reserve(t * h)
-        embed(batch, into: x)
+        if let activations { activations.probabilityOffsets = probabilityOffsets(batch) }
+        var x = activations?.layers.first?.input.reserve(t * h) ?? ws.hidden.reserve(t * h)
+        if layout.layers.isEmpty, let activations { x = activations.output.reserve(t * h) }
+        embed(batch, into: x, saveNormalized: activations?.embeddingNormalized.reserve(t * h),
+              saveInverseStd: activations?.embeddingInverseStd.reserve(t))
 
-        let qkv = ws.qkv.reserve(t * 3 * h)
-        let context = ws.context.reserve(t * h)
-        let attention = ws.attention.reserve(t * h)
-        let intermediate = ws.intermediate.reserve(t * i)
-        for l in layout.layers {
+        for (index, l) in layout.layers.enumerated() {
+            let saved = activations?.layers[index]
+            let qkv = saved?.qkv.reserve(t * 3 * h) ?? ws.qkv.reserve(t * 3 * h)
+            let context = saved?.context.reserve(t * h) ?? ws.context.reserve(t * h)
+            let attention = saved?.attention.reserve(t * h) ?? ws.attention.reserve(t * h)
+            let preActivation = saved?.preActivation.reserve(t * i) ?? ws.intermediate.reserve(t * i)
+            // Inference applies the activation in place; training keeps its input for the backward pass.
+            let activation = saved?.activation.reserve(t * i) ?? preActivation
+            // The layer's output: the next layer's saved input, the final output, or in place.
+            let output: UnsafeMutablePointer<Float>
+            if let activations {
+                output = index + 1 < layout.layers.count ? activations.layers[index + 1].input.reserve(t * h) : activations.output.reserve(t * h)
+            } else {
+                output = x
+            }
+
             // Q, K, V = x Wqkv^T + b.
             BLAS.gemm(.none, .transpose, m: t, n: 3 * h, k: h, a: x, lda: h, b: p.pointer(l.qkvWeight), ldb: h, c: qkv, ldc: 3 * h)
             RowKernels.addBias(qkv, rows: t, width: 3 * h, bias: p.pointer(l.qkvBias))
-            selfAttention(qkv: qkv, batch: batch, into: context, workspace: ws)
+            var probabilities: (UnsafeMutablePointer<Float>, [Int])?
+            if let saved, let activations, let total = activations.probabilityOffsets.last {
+                probabilities = (saved.probabilities.reserve(total), activations.probabilityOffsets)
+            }
+            selfAttention(qkv: qkv, batch: batch, into: context, workspace: ws, probabilities: probabilities)
 
             // attention = LayerNorm(x + context Wo^T + bo).
             BLAS.gemm(.none, .transpose, m: t, n: h, k: h, a: context, lda: h, b: p.pointer(l.attentionOutputWeight), ldb: h, c: attention, ldc: h)
             RowKernels.addLayerNorm(attention, rows: t, width: h, bias: p.pointer(l.attentionOutputBias), residual: x,
-                                    gamma: p.pointer(l.attentionNormGamma), beta: p.pointer(l.attentionNormBeta), epsilon: c.layerNormEpsilon)
+                                    gamma: p.pointer(l.attentionNormGamma), beta: p.pointer(l.attentionNormBeta), epsilon: c.layerNormEpsilon,
+                                    saveNormalized: saved?.normalized1.reserve(t * h), saveInverseStd: saved?.inverseStd1.reserve(t))
 
-            // x = LayerNorm(attention + act(attention Wi^T + bi) Wout^T + bout).
-            BLAS.gemm(.none, .transpose, m: t, n: i, k: h, a: attention, lda: h, b: p.pointer(l.intermediateWeight), ldb: h, c: intermediate, ldc: i)
-            switch c.activation {
-            case .gelu: RowKernels.addBiasGELU(intermediate, rows: t, width: i, bias: p.pointer(l.intermediateBias))
-            case .relu: RowKernels.addBiasReLU(intermediate, rows: t, width: i, bias: p.pointer(l.intermediateBias))
+            // x' = LayerNorm(attention + act(attention Wi^T + bi) Wout^T + bout).
+            BLAS.gemm(.none, .transpose, m: t, n: i, k: h, a: attention, lda: h, b: p.pointer(l.intermediateWeight), ldb: h, c: preActivation, ldc: i)
+            switch (c.activation, saved == nil) {
+            case (.gelu, true): RowKernels.addBiasGELU(preActivation, rows: t, width: i, bias: p.pointer(l.intermediateBias))
+            case (.relu, true): RowKernels.addBiasReLU(preActivation, rows: t, width: i, bias: p.pointer(l.intermediateBias))
+            case (.gelu, false):
+                RowKernels.addBias(preActivation, rows: t, width: i, bias: p.pointer(l.intermediateBias))
+                RowKernels.gelu(preActivation, into: activation, count: t * i)
+            case (.relu, false):
+                RowKernels.addBias(preActivation, rows: t, width: i, bias: p.pointer(l.intermediateBias))
+                RowKernels.relu(preActivation, into: activation, count: t * i)
             }
-            BLAS.gemm(.none, .transpose, m: t, n: h, k: i, a: intermediate, lda: i, b: p.pointer(l.outputWeight), ldb: i, c: x, ldc: h)
-            RowKernels.addLayerNorm(x, rows: t, width: h, bias: p.pointer(l.outputBias), residual: attention,
-                                    gamma: p.pointer(l.outputNormGamma), beta: p.pointer(l.outputNormBeta), epsilon: c.layerNormEpsilon)
+            BLAS.gemm(.none, .transpose, m: t, n: h, k: i, a: activation, lda: i, b: p.pointer(l.outputWeight), ldb: i, c: output, ldc: h)
+            RowKernels.addLayerNorm(output, rows: t, width: h, bias: p.pointer(l.outputBias), residual: attention,
+                                    gamma: p.pointer(l.outputNormGamma), beta: p.pointer(l.outputNormBeta), epsilon: c.layerNormEpsilon,
+                                    saveNormalized: saved?.normalized2.reserve(t * h), saveInverseStd: saved?.inverseStd2.reserve(t))
+            x = output
         }
         return x
     }
 
+    /// Where each (sequence, head) block of attention probabilities starts when they are kept.
+    func probabilityOffsets(_ batch: TokenBatch) -> [Int] {
+        var offsets = [0]
+        offsets.reserveCapacity(batch.count * configuration.headCount + 1)
+        for s in 0..<batch.count {
+            let n = batch.length(of: s)
+            for _ in 0..<configuration.headCount { offsets.append(offsets[offsets.count - 1] + n * n) }
+        }
+        return offsets
+    }
+
     /// `x = LayerNorm(word[id] + position[p] + type[tt])` for every token.
-    private func embed(_ batch: TokenBatch, into x: UnsafeMutablePointer<Float>) {
+    private func embed(_ batch: TokenBatch, into x: UnsafeMutablePointer<Float>,
+                       saveNormalized: UnsafeMutablePointer<Float>?, saveInverseStd: UnsafeMutablePointer<Float>?) {
         let c = configuration, layout = parameters.layout, p = parameters
         let h = c.hiddenSize
         let word = p.pointer(layout.wordEmbeddings), position = p.pointer(layout.positionEmbeddings)
@@ -78,19 +120,24 @@ public struct BertEncoder: Sendable {
         }
         RowKernels.addLayerNorm(x, rows: batch.tokenCount, width: h, bias: nil, residual: nil,
                                 gamma: p.pointer(layout.embeddingNormGamma), beta: p.pointer(layout.embeddingNormBeta),
-                                epsilon: c.layerNormEpsilon)
+                                epsilon: c.layerNormEpsilon, saveNormalized: saveNormalized, saveInverseStd: saveInverseStd)
     }
 
     /// Multi-head scaled dot-product attention, sequence by sequence, head by head.
-    private func selfAttention(qkv: UnsafeMutablePointer<Float>, batch: TokenBatch, into context: UnsafeMutablePointer<Float>, workspace ws: EncoderWorkspace) {
+    ///
+    /// - Parameter probabilities: storage (and block offsets) to keep each head's softmax
+    ///   output for the backward pass; nil reuses one scratch block.
+    private func selfAttention(qkv: UnsafeMutablePointer<Float>, batch: TokenBatch, into context: UnsafeMutablePointer<Float>,
+                               workspace ws: EncoderWorkspace, probabilities: (UnsafeMutablePointer<Float>, [Int])?) {
         let c = configuration
         let h = c.hiddenSize, d = c.headSize
         let scale = 1 / Float(d).squareRoot()
         for s in 0..<batch.count {
             let start = batch.offsets[s], n = batch.length(of: s)
-            let scores = ws.scores.reserve(n * n)
+            let scratch = ws.scores.reserve(n * n)
             let rows = qkv + start * 3 * h
             for head in 0..<c.headCount {
+                let scores = probabilities.map { $0.0 + $0.1[s * c.headCount + head] } ?? scratch
                 let q = rows + head * d, k = rows + h + head * d, v = rows + 2 * h + head * d
                 // scores = Q K^T / sqrt(d); softmax over keys; context = scores V.
                 BLAS.gemm(.none, .transpose, m: n, n: n, k: d, alpha: scale, a: q, lda: 3 * h, b: k, ldb: 3 * h, c: scores, ldc: n)

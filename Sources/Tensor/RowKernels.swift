@@ -9,6 +9,16 @@ public enum RowKernels {
         for r in 0..<rows { add(x + r * width, bias, width) }
     }
 
+    /// `output = gelu(input)` elementwise (they may be the same buffer).
+    public static func gelu(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
+        for j in 0..<count { output[j] = VectorMath.gelu(input[j]) }
+    }
+
+    /// `output = max(0, input)` elementwise (they may be the same buffer).
+    public static func relu(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
+        for j in 0..<count { output[j] = Swift.max(0, input[j]) }
+    }
+
     /// `x[r, :] = gelu(x[r, :] + bias)` with the exact (erf) GELU that BERT uses.
     public static func addBiasGELU(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>) {
         for r in 0..<rows {
@@ -29,11 +39,13 @@ public enum RowKernels {
     ///
     /// Fuses the output projection's bias and the residual connection into the normalisation
     /// pass, so each transformer sub-layer touches its activations once after its GEMM.
-    /// `residual` and `bias` may be nil.
+    /// `residual` and `bias` may be nil. For training, `saveNormalized` (`[rows, width]`) and
+    /// `saveInverseStd` (`[rows]`) receive what the backward pass needs.
     public static func addLayerNorm(
         _ x: UnsafeMutablePointer<Float>, rows: Int, width: Int,
         bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
-        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, epsilon: Float
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, epsilon: Float,
+        saveNormalized: UnsafeMutablePointer<Float>? = nil, saveInverseStd: UnsafeMutablePointer<Float>? = nil
     ) {
         for r in 0..<rows {
             let row = x + r * width
@@ -44,6 +56,11 @@ public enum RowKernels {
             let mean = sum(row, width) / Float(width)
             for j in 0..<width { row[j] -= mean }
             let inverseStd = 1 / (dot(row, row, width) / Float(width) + epsilon).squareRoot()
+            if let saveNormalized {
+                let normalized = saveNormalized + r * width
+                for j in 0..<width { normalized[j] = row[j] * inverseStd }
+                saveInverseStd?[r] = inverseStd
+            }
             for j in 0..<width { row[j] = row[j] * inverseStd * gamma[j] + beta[j] }
         }
     }
