@@ -35,6 +35,16 @@ public final class BertActivations {
     /// Offsets of each (sequence, head) block in `probabilities`, `count * heads + 1` entries.
     var probabilityOffsets: [Int] = []
 
+    // Scratch for the backward pass, shared by all layers.
+    /// `[t, h]` gradient of the residual stream, flowing down through the layers.
+    let gradientStream = FloatBuffer()
+    /// `[t, h]` gradients of the attention sub-layer's output and of a layer norm's input.
+    let gradientAttention = FloatBuffer(), gradientNormInput = FloatBuffer()
+    /// `[t, h]`, `[t, 3h]`, `[t, intermediate]`.
+    let gradientContext = FloatBuffer(), gradientQKV = FloatBuffer(), gradientIntermediate = FloatBuffer()
+    /// `[len, len]` one head's score gradient.
+    let gradientScores = FloatBuffer()
+
     public init(layerCount: Int) {
         layers = (0..<layerCount).map { _ in Layer() }
     }
