@@ -142,3 +142,30 @@ import Testing
     }
 }
 
+
+@Suite struct ModelSaveTests {
+    /// A saved model loads back with the same settings and gives the same embeddings.
+    @Test func savedFolderLoadsBackIdentically() throws {
+        let source = try TinyModel.writeFolder(at: TinyModel.temporaryFolder(), pooling: "pooling_mode_cls_token", normalize: true)
+        let encoder = try SentenceEncoder.load(directory: source)
+        let target = try TinyModel.temporaryFolder().appendingPathComponent("saved")
+        try encoder.save(to: target)
+        let reloaded = try SentenceEncoder.load(directory: target)
+        #expect(reloaded.pooling == encoder.pooling && reloaded.maxLength == encoder.maxLength)
+        #expect(reloaded.configuration == encoder.configuration)
+        let texts = ["the cat sat", "a big red dog"]
+        #expect(reloaded.encode(texts).values == encoder.encode(texts).values)
+    }
+
+    /// Saving other parameter values (training) writes those values.
+    @Test func savesGivenParameters() throws {
+        let source = try TinyModel.writeFolder(at: TinyModel.temporaryFolder())
+        let encoder = try SentenceEncoder.load(directory: source)
+        let other = TinyModel.parameters(seed: 123)
+        let target = try TinyModel.temporaryFolder()
+        try encoder.save(to: target, parameters: other)
+        let file = try SafeTensorsFile(url: target.appendingPathComponent("model.safetensors"))
+        let slot = other.layout.slots[7]
+        #expect(try file.floats(slot.name) == Array(UnsafeBufferPointer(start: other.values + slot.offset, count: slot.count)))
+    }
+}
