@@ -40,6 +40,13 @@ let package = Package(
             dependencies: ["DensekitTokenizer", "DensekitTensor"],
             path: "Sources/Encoder"
         ),
+        .target(name: "DensekitLosses", dependencies: ["DensekitTensor"], path: "Sources/Losses"),
+        .target(
+            name: "DensekitTraining",
+            dependencies: ["DensekitTensor", "DensekitEncoder", "DensekitLosses", "DensekitTokenizer", "DensekitCorpus",
+                           "DensekitIndex", "DensekitEvaluation"],
+            path: "Sources/Training"
+        ),
         .target(name: "DensekitEvaluation", dependencies: ["DensekitCorpus"], path: "Sources/Evaluation"),
         .target(name: "DensekitStore", dependencies: ["CLMDB"], path: "Sources/Store"),
         .target(
@@ -55,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "DensekitCLI",
             dependencies: [
-                "DensekitCorpus", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch", "DensekitEvaluation",
+                "DensekitCorpus", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch", "DensekitEvaluation", "DensekitTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"
@@ -72,6 +79,9 @@ let package = Package(
             name: "CLITests", dependencies: ["DensekitCLI", "DensekitStore", "DensekitTestSupport"], path: "Tests/CLITests"
         ),
         .testTarget(name: "CorpusTests", dependencies: ["DensekitCorpus"], path: "Tests/CorpusTests"),
+        .testTarget(
+            name: "TrainingTests", dependencies: ["DensekitTraining", "DensekitLosses", "DensekitTestSupport"], path: "Tests/TrainingTests"
+        ),
         .testTarget(name: "EvaluationTests", dependencies: ["DensekitEvaluation"], path: "Tests/EvaluationTests"),
         .testTarget(name: "StoreTests", dependencies: ["DensekitStore", "DensekitTestSupport"], path: "Tests/StoreTests"),
         .testTarget(

@@ -31,7 +31,7 @@ public final class BertActivations {
     /// Embedding layer norm: normalised values and inverse std.
     let embeddingNormalized = FloatBuffer(), embeddingInverseStd = FloatBuffer()
     /// `[t, h]` the encoder's output.
-    let output = FloatBuffer()
+    public let output = FloatBuffer()
     /// Offsets of each (sequence, head) block in `probabilities`, `count * heads + 1` entries.
     var probabilityOffsets: [Int] = []
 

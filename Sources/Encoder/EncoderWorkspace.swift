@@ -16,6 +16,8 @@ public final class EncoderWorkspace {
     let intermediate = FloatBuffer()
     /// `[length, length]`: one head's attention scores.
     let scores = FloatBuffer()
+    /// `[tokens, h]`: training's gradient with respect to the hidden states.
+    public let backwardScratch = FloatBuffer()
 
     public init() {}
 }

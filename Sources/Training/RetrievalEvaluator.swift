@@ -1,0 +1,59 @@
+import DensekitCorpus
+import DensekitEncoder
+import DensekitEvaluation
+import DensekitIndex
+import Foundation
+
+/// Dev-set retrieval quality of a model during training: encode a collection and the queries,
+/// exact (Flat inner-product) search, MRR@10 and friends against the qrels.
+public struct RetrievalEvaluator {
+    public let passageIds: [String]
+    public let passages: [String]
+    public let queryIds: [String]
+    public let queries: [String]
+    public let qrels: Qrels
+    public let metrics: [Metric]
+    public var passageMaxLength: Int?
+    public var queryMaxLength: Int?
+
+    public init(collection: String, queries queriesPath: String, qrels qrelsPath: String, metrics: [Metric]) throws {
+        var ids: [String] = [], texts: [String] = []
+        let reader = try PassageReader(path: collection)
+        while let (_, passage) = try reader.nextRecord() {
+            ids.append(passage.id)
+            texts.append(passage.text)
+        }
+        passageIds = ids
+        passages = texts
+        var qids: [String] = [], qtexts: [String] = []
+        let queryReader = try QueryReader(path: queriesPath)
+        while let (_, query) = try queryReader.nextRecord() {
+            qids.append(query.id)
+            qtexts.append(query.text)
+        }
+        queryIds = qids
+        queries = qtexts
+        qrels = try QrelsReader.read(path: qrelsPath)
+        self.metrics = metrics
+    }
+
+    /// The metrics' means for `model`, formatted as `MRR@10 0.5599, R@10 0.7703`.
+    public func evaluate(_ model: SentenceEncoder, k: Int = 100) throws -> String {
+        let p = model.encode(passages, options: EncodeOptions(batchSize: 64, maxLength: passageMaxLength))
+        let q = model.encode(queries, options: EncodeOptions(batchSize: 64, maxLength: queryMaxLength))
+        let index = try FaissIndex(factory: "Flat", dimension: model.dimension, metric: .innerProduct)
+        let labels = (0..<passageIds.count).map(Int64.init)
+        try p.values.withUnsafeBufferPointer { try index.add($0.baseAddress!, count: passageIds.count, ids: labels) }
+        let depth = min(k, passageIds.count)
+        let (scores, found) = try q.values.withUnsafeBufferPointer { try index.search($0.baseAddress!, count: queryIds.count, k: depth) }
+        var run = Run()
+        for (row, qid) in queryIds.enumerated() {
+            run.rankings[qid] = (0..<depth).compactMap { r in
+                let label = Int(found[row * depth + r])
+                return label >= 0 ? RankedDoc(docId: passageIds[label], score: Double(scores[row * depth + r])) : nil
+            }
+        }
+        let evaluation = Evaluator(qrels: qrels, metrics: metrics).evaluate(run)
+        return zip(metrics, evaluation.means).map { "\($0.description) \(String(format: "%.4f", $1))" }.joined(separator: ", ")
+    }
+}

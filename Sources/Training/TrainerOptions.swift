@@ -1,0 +1,60 @@
+import DensekitLosses
+
+/// Settings of a dual-encoder training run; saved with every checkpoint, and checked on resume.
+public struct TrainerOptions: Codable, Sendable, Equatable {
+    /// "infonce", "dcl" or "decoupled-softmax".
+    public var loss = "infonce"
+    /// Cosine similarity scale (1 / temperature); 20 as in sentence-transformers.
+    public var scale: Float = 20
+    /// InfoNCE only: add the passage -> query direction.
+    public var symmetric = false
+    public var batchSize = 32
+    /// Sequences per forward/backward chunk (GradCache when the batch needs more than one
+    /// chunk per worker); bounds activation memory.
+    public var chunkSize = 16
+    /// Hard negatives per query drawn from the negatives file.
+    public var negativesPerQuery = 1
+    public var learningRate: Float = 2e-5
+    public var warmupSteps = 0
+    public var totalSteps = 100
+    public var decay = LearningRateSchedule.Decay.linear
+    public var weightDecay: Float = 0.01
+    /// Global gradient-norm clipping; 0 disables.
+    public var maxGradientNorm: Float = 1
+    public var seed: UInt64 = 42
+    public var queryMaxLength = 32
+    public var passageMaxLength = 128
+    /// Save a checkpoint (and evaluate, when asked) every this many steps; 0 = only at the end.
+    public var checkpointEvery = 0
+    public var threads = 2
+
+    public init() {}
+
+    /// The loss these options name.
+    public func makeLoss() throws -> any ContrastiveLoss {
+        let similarity = Similarity.cosine(scale: scale)
+        switch loss {
+        case "infonce": return InfoNCELoss(similarity: similarity, symmetric: symmetric)
+        case "dcl": return DecoupledContrastiveLoss(similarity: similarity)
+        case "decoupled-softmax": return DecoupledSoftmaxLoss(similarity: similarity)
+        default: throw TrainingError.invalidOption("unknown loss '\(loss)'; use infonce, dcl or decoupled-softmax")
+        }
+    }
+}
+
+/// Why training stopped or could not start.
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case invalidOption(String)
+    /// The loss or the gradient stopped being finite.
+    case diverged(step: Int, what: String, lastCheckpoint: String?)
+    case checkpoint(String)
+
+    public var description: String {
+        switch self {
+        case let .invalidOption(message): message
+        case let .diverged(step, what, last):
+            "stopped at step \(step): \(what) is not finite (NaN or Inf); " + (last.map { "the last good checkpoint is \($0)" } ?? "no checkpoint was saved yet")
+        case let .checkpoint(message): "checkpoint: \(message)"
+        }
+    }
+}

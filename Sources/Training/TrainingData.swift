@@ -1,0 +1,136 @@
+import DensekitCorpus
+import Foundation
+
+/// The training triples' sources: passages and queries by id, which passages are relevant to
+/// which query, and optional mined hard negatives.
+///
+/// Passages are held in memory (text only; ~25 MB for 60k passages), since batches draw them
+/// at random.
+public struct TrainingData: Sendable {
+    public var passages: [String: String]
+    public var queries: [String: String]
+    /// Relevant passage ids per query (relevance > 0), sorted for reproducible sampling.
+    public var relevant: [String: [String]]
+    /// Hard negatives per query, best first.
+    public var negatives: [String: [String]]
+    /// Training query ids: those with a text and at least one relevant passage in the collection, sorted.
+    public var queryIds: [String]
+
+    public init(passages: [String: String], queries: [String: String], relevant: [String: [String]], negatives: [String: [String]] = [:]) {
+        self.passages = passages
+        self.queries = queries
+        var kept: [String: [String]] = [:]
+        for (qid, pids) in relevant {
+            let present = pids.filter { passages[$0] != nil }.sorted()
+            if !present.isEmpty, queries[qid] != nil { kept[qid] = present }
+        }
+        self.relevant = kept
+        self.negatives = negatives
+        queryIds = kept.keys.sorted()
+    }
+
+    /// Reads a collection, queries and qrels (any formats the corpus readers know), and
+    /// optionally a negatives file.
+    public static func load(collection: String, queries: String, qrels: String, negatives: String?) throws -> TrainingData {
+        var passages: [String: String] = [:]
+        let passageReader = try PassageReader(path: collection)
+        while let (_, passage) = try passageReader.nextRecord() { passages[passage.id] = passage.text }
+        var queryTexts: [String: String] = [:]
+        let queryReader = try QueryReader(path: queries)
+        while let (_, query) = try queryReader.nextRecord() { queryTexts[query.id] = query.text }
+        let judgments = try QrelsReader.read(path: qrels)
+        let relevant = judgments.mapValues { docs in docs.filter { $0.value > 0 }.map(\.key) }
+        return TrainingData(passages: passages, queries: queryTexts, relevant: relevant,
+                            negatives: try negatives.map { try readNegatives($0) } ?? [:])
+    }
+
+    /// Reads a hard-negatives file: one query per line, `qid<TAB>pid,pid,...`, best first.
+    ///
+    /// - Throws: `CorpusError` with the line for a line without a tab.
+    public static func readNegatives(_ path: String) throws -> [String: [String]] {
+        let reader = try LineReader(path: path)
+        var negatives: [String: [String]] = [:]
+        while let line = try reader.nextLine() {
+            guard !line.text.isEmpty else { continue }
+            let (qid, list) = try TextFile.splitIdText(line.text, path: path, line: line.number)
+            negatives[qid, default: []].append(contentsOf: list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        return negatives
+    }
+}
+
+/// One batch: query texts, candidate texts, and for each query the candidates relevant to it.
+public struct TrainingBatch: Sendable, Equatable {
+    public var queryIds: [String]
+    public var queries: [String]
+    public var candidateIds: [String]
+    public var candidates: [String]
+    /// For query `i`: its target candidate first, then every other candidate that is a known
+    /// positive of it (another relevant pid, or the same text under another id).
+    public var positives: [[Int]]
+}
+
+/// Draws batches: epochs over the training queries in a seeded random order; per query a
+/// random relevant passage and `negativesPerQuery` random hard negatives from its list.
+public struct BatchSampler: Codable, Sendable, Equatable {
+    public let batchSize: Int
+    public let negativesPerQuery: Int
+    public private(set) var random: RandomSource
+    public private(set) var epoch = 0
+    public private(set) var position = 0
+    private var order: [Int] = []
+
+    public init(batchSize: Int, negativesPerQuery: Int, seed: UInt64) {
+        self.batchSize = batchSize
+        self.negativesPerQuery = negativesPerQuery
+        random = RandomSource(seed: seed)
+    }
+
+    /// Batches per epoch (the last partial batch of an epoch is dropped, as sentence-transformers does).
+    public func stepsPerEpoch(_ data: TrainingData) -> Int { max(1, data.queryIds.count / batchSize) }
+
+    public mutating func next(_ data: TrainingData) -> TrainingBatch {
+        precondition(!data.queryIds.isEmpty, "no training queries")
+        if order.isEmpty || position + batchSize > order.count {
+            if !order.isEmpty { epoch += 1 }
+            order = Array(0..<data.queryIds.count)
+            order.shuffle(using: &random)
+            position = 0
+        }
+        let chosen = order[position..<min(position + batchSize, order.count)].map { data.queryIds[$0] }
+        position += batchSize
+
+        var candidateIds: [String] = []
+        var indexOfId: [String: Int] = [:]
+        func candidate(_ pid: String) -> Int {
+            if let index = indexOfId[pid] { return index }
+            indexOfId[pid] = candidateIds.count
+            candidateIds.append(pid)
+            return candidateIds.count - 1
+        }
+        var targets: [Int] = []
+        for qid in chosen {
+            let relevant = data.relevant[qid] ?? []
+            targets.append(candidate(relevant[Int.random(in: 0..<relevant.count, using: &random)]))
+        }
+        for qid in chosen where negativesPerQuery > 0 {
+            let relevant = Set(data.relevant[qid] ?? [])
+            let pool = (data.negatives[qid] ?? []).filter { !relevant.contains($0) && data.passages[$0] != nil }
+            for pid in pool.shuffled(using: &random).prefix(negativesPerQuery) { _ = candidate(pid) }
+        }
+        let texts = candidateIds.map { data.passages[$0] ?? "" }
+        // Known positives: relevant ids, and identical texts (the same passage stored twice).
+        var indicesOfText: [String: [Int]] = [:]
+        for (index, text) in texts.enumerated() { indicesOfText[text, default: []].append(index) }
+        let positives = zip(chosen, targets).map { qid, target -> [Int] in
+            let relevant = Set(data.relevant[qid] ?? [])
+            var list = [target]
+            for (index, pid) in candidateIds.enumerated() where index != target {
+                if relevant.contains(pid) || texts[index] == texts[target] { list.append(index) }
+            }
+            return list
+        }
+        return TrainingBatch(queryIds: chosen, queries: chosen.map { data.queries[$0] ?? "" },
+                             candidateIds: candidateIds, candidates: texts, positives: positives)
+    }
+}

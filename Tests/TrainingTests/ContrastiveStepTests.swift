@@ -1,0 +1,76 @@
+import DensekitEncoder
+import DensekitLosses
+import DensekitTestSupport
+import DensekitTokenizer
+import DensekitTraining
+import Foundation
+import Testing
+
+/// One dual-encoder step (shared tower): plain vs GradCache, and the whole chain
+/// (encoder -> pooling -> loss) against finite differences.
+@Suite struct ContrastiveStepTests {
+    let queryTexts = ["the cat sat", "a big red dog", "night and day", "sun over the tree"]
+    // Candidates: each query's positive, one hard negative each, and a duplicate of the first
+    // positive (a known positive of query 0, so never its negative).
+    let candidateTexts = ["the cat sat on the mat", "a big red dog ran fast", "day and night", "the sun is over the green tree",
+                          "the dog sat", "a small blue cat", "night was slow", "under the tree", "the cat sat on the mat"]
+    let positives = [[0, 8], [1], [2], [3]]
+
+    func setUp() throws -> (SentenceEncoder, [Encoding], [Encoding]) {
+        let folder = try TinyModel.writeFolder(at: TinyModel.temporaryFolder())
+        let encoder = try SentenceEncoder.load(directory: folder)
+        return (encoder, encoder.tokenize(queryTexts), encoder.tokenize(candidateTexts))
+    }
+
+    func run(_ encoder: SentenceEncoder, _ q: [Encoding], _ p: [Encoding], chunkSize: Int, threads: Int, loss: any ContrastiveLoss) throws -> (Float, [Float]) {
+        let step = ContrastiveStep(encoder: encoder.encoder, pooling: encoder.pooling, chunkSize: chunkSize, threads: threads)
+        var gradient = [Float](repeating: .nan, count: encoder.encoder.parameters.layout.count)
+        let value = try gradient.withUnsafeMutableBufferPointer { try step.run(queries: q, candidates: p, positives: positives, loss: loss, gradient: $0.baseAddress!) }
+        return (value, gradient)
+    }
+
+    /// GradCache (chunks of 3 sequences, 2 workers, two forward passes) gives the loss and the
+    /// parameter gradients of the plain computation (one chunk, activations kept), to 1e-5.
+    @Test(arguments: [(3, 2), (2, 1), (5, 2), (13, 2)])
+    func gradCacheMatchesThePlainComputation(chunkSize: Int, threads: Int) throws {
+        let (encoder, q, p) = try setUp()
+        let loss = InfoNCELoss(similarity: .cosine(scale: 20))
+        let (plainLoss, plainGradient) = try run(encoder, q, p, chunkSize: 100, threads: 1, loss: loss)
+        let (cachedLoss, cachedGradient) = try run(encoder, q, p, chunkSize: chunkSize, threads: threads, loss: loss)
+        #expect(abs(plainLoss - cachedLoss) <= 1e-5 * max(1, abs(plainLoss)))
+        let scale = plainGradient.map(abs).max() ?? 1
+        let worst = zip(plainGradient, cachedGradient).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-5 * max(1, scale), "max difference \(worst), gradient scale \(scale)")
+        #expect(plainGradient.allSatisfy { $0.isFinite })
+    }
+
+    /// The full step's gradient, along a random direction in parameter space, against a
+    /// central difference of the step's loss (tolerance as argued in BertBackwardTests: Float32
+    /// noise over ε ≈ 1e-3 relative, truncation smaller; errors in wiring are O(1)).
+    @Test(arguments: ["infonce", "dcl", "decoupled-softmax"])
+    func stepGradientMatchesFiniteDifferences(lossName: String) throws {
+        let (encoder, q, p) = try setUp()
+        let loss: any ContrastiveLoss = switch lossName {
+        case "dcl": DecoupledContrastiveLoss(similarity: .cosine(scale: 20))
+        case "decoupled-softmax": DecoupledSoftmaxLoss(similarity: .cosine(scale: 20))
+        default: InfoNCELoss(similarity: .cosine(scale: 20), symmetric: true)
+        }
+        let (_, gradient) = try run(encoder, q, p, chunkSize: 4, threads: 2, loss: loss)
+        let parameters = encoder.encoder.parameters
+        let count = parameters.layout.count
+        var generator = SeededGenerator(seed: 21)
+        var direction = (0..<count).map { _ in Float.random(in: -1...1, using: &generator) }
+        let norm = direction.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        direction = direction.map { $0 / norm }
+        let analytic = zip(gradient, direction).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let original = Array(UnsafeBufferPointer(start: parameters.values, count: count))
+        let epsilon: Float = 3e-3
+        func lossAt(_ sign: Float) throws -> Double {
+            for k in 0..<count { parameters.values[k] = original[k] + sign * epsilon * direction[k] }
+            defer { for k in 0..<count { parameters.values[k] = original[k] } }
+            return Double(try run(encoder, q, p, chunkSize: 100, threads: 1, loss: loss).0)
+        }
+        let numeric = (try lossAt(1) - lossAt(-1)) / (2 * Double(epsilon))
+        #expect(abs(numeric - analytic) <= 2e-3 + 0.02 * max(abs(numeric), abs(analytic)), "finite difference \(numeric), analytic \(analytic)")
+    }
+}
