@@ -3,6 +3,7 @@ import DensekitCorpus
 import DensekitEncoder
 import DensekitIndex
 import DensekitStore
+import DensekitTraining
 import DensekitTensor
 import Foundation
 
@@ -10,7 +11,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed: encoding throughput and latency, and the machine's sgemm.",
-        subcommands: [EncodeBench.self, SearchBench.self, StoreBench.self, SgemmBench.self])
+        subcommands: [EncodeBench.self, SearchBench.self, StoreBench.self, TrainBench.self, SgemmBench.self])
 
     /// `densekit bench encode`.
     struct EncodeBench: ParsableCommand {
@@ -243,6 +244,55 @@ extension Bench {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             print(String(format: "{\"passages\":%d,\"dimension\":%d,\"batch\":%d,\"seconds\":%.4f,\"passages_per_second\":%.0f,\"puts_per_second\":%.0f}",
                          count, dimension, batch, seconds, Double(count) / seconds, Double(4 * count) / seconds))
+        }
+    }
+}
+
+extension Bench {
+    /// `densekit bench train`.
+    struct TrainBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "train",
+            abstract: "Dual-encoder training throughput (pairs/s) and peak memory, without saving anything.")
+
+        @OptionGroup var modelOptions: ModelOptions
+        @Option(name: .long, help: "Passages.") var collection: String
+        @Option(name: .long, help: "Training queries.") var queries: String
+        @Option(name: .long, help: "Training qrels.") var qrels: String
+        @Option(name: .long, help: "Hard negatives file (qid<TAB>pid,...).") var negatives: String?
+        @Option(name: .long, help: "Timed steps (after one untimed warm-up step).") var steps = 5
+        @Option(name: .long, help: "Sequences per chunk.") var chunkSize = 16
+        @Option(name: .long, help: "Query truncation.") var queryMaxLength = 256
+        @Option(name: .long, help: "Passage truncation.") var passageMaxLength = 256
+
+        func run() throws {
+            let base = try modelOptions.loadEncoder()
+            let data = try TrainingData.load(collection: collection, queries: queries, qrels: qrels, negatives: negatives)
+            var options = TrainerOptions()
+            options.batchSize = modelOptions.batchSize
+            options.chunkSize = chunkSize
+            options.negativesPerQuery = negatives == nil ? 0 : 1
+            options.totalSteps = steps + 1
+            options.queryMaxLength = queryMaxLength
+            options.passageMaxLength = passageMaxLength
+            options.threads = modelOptions.threads ?? EncodeOptions.defaultThreads
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("densekit-bench-train-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let trainer = try DualEncoderTrainer(base: base, data: data, options: options, output: folder)
+            var seconds: [Double] = []
+            struct Done: Error {}
+            do {
+                try trainer.train(progress: { report in
+                    if report.step > 1 { seconds.append(report.seconds) }
+                    if report.step == options.totalSteps { throw Done() }
+                })
+            } catch is Done {}
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            let mean = seconds.reduce(0, +) / Double(max(1, seconds.count))
+            print(String(format: "{\"batch_size\":%d,\"negatives_per_query\":%d,\"chunk_size\":%d,\"steps\":%d,\"seconds_per_step\":%.3f,\"pairs_per_second\":%.2f,\"peak_rss_mb\":%.0f,\"threads\":%d}",
+                         options.batchSize, options.negativesPerQuery, chunkSize, seconds.count, mean, Double(options.batchSize) / mean,
+                         Double(usage.ru_maxrss) / 1024, options.threads))
         }
     }
 }
