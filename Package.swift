@@ -12,7 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "densekit", targets: ["DensekitCLI"]),
-        .library(name: "Densekit", targets: ["DensekitCorpus", "DensekitTokenizer", "DensekitTensor", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch", "DensekitEvaluation"]),
+        .library(name: "Densekit", targets: ["DensekitCorpus", "DensekitTokenizer", "DensekitTensor", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch", "DensekitEvaluation", "DensekitLosses", "DensekitTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -82,6 +82,8 @@ let package = Package(
         .testTarget(
             name: "TrainingTests", dependencies: ["DensekitTraining", "DensekitLosses", "DensekitTestSupport"], path: "Tests/TrainingTests"
         ),
+        .testTarget(name: "LossTests", dependencies: ["DensekitLosses"], path: "Tests/LossTests"),
+        .testTarget(name: "OptimizerTests", dependencies: ["DensekitTraining"], path: "Tests/OptimizerTests"),
         .testTarget(name: "EvaluationTests", dependencies: ["DensekitEvaluation"], path: "Tests/EvaluationTests"),
         .testTarget(name: "StoreTests", dependencies: ["DensekitStore", "DensekitTestSupport"], path: "Tests/StoreTests"),
         .testTarget(

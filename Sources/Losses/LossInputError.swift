@@ -24,6 +24,7 @@ public enum LossInputError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The similarity's scale is not a finite number.
     case invalidScale(Float)
 
+    /// A one-line explanation naming the offending query or index.
     public var description: String {
         switch self {
         case .invalidDimension(let d): "embedding dimension must be positive, got \(d)"

@@ -28,6 +28,7 @@ public enum OptimizerError: Error, Sendable, Equatable, CustomStringConvertible 
     /// A saved state is inconsistent (negative step, moments of different lengths).
     case stateMismatch(String)
 
+    /// A one-line explanation of what is wrong.
     public var description: String {
         switch self {
         case .invalidHyperparameter(let message): message

@@ -1,0 +1,90 @@
+import Foundation
+
+/// A direct double-precision transcription of each loss formula, independent of the production
+/// code (no masked softmax, no GEMM, no analytic gradient): the oracle for values and the
+/// function that finite differences are taken of.
+enum ReferenceLoss {
+    enum Kind: String, CaseIterable, CustomStringConvertible, Sendable {
+        case infoNCE, symmetricInfoNCE, decoupledContrastive, decoupledSoftmax
+        var description: String { rawValue }
+    }
+
+    /// `s_ij = scale * cos(q_i, p_j)` (norm floored at 1e-12 like torch's normalize) or `scale * q_i . p_j`.
+    static func scores(_ q: [Double], _ p: [Double], dimension d: Int, cosine: Bool, scale: Double) -> [[Double]] {
+        func row(_ x: [Double], _ r: Int) -> [Double] {
+            let v = Array(x[(r * d)..<((r + 1) * d)])
+            guard cosine else { return v }
+            let norm = max(v.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
+            return v.map { $0 / norm }
+        }
+        let b = q.count / d, m = p.count / d
+        let qs = (0..<b).map { row(q, $0) }, ps = (0..<m).map { row(p, $0) }
+        return qs.map { qi in ps.map { pj in scale * zip(qi, pj).reduce(0) { $0 + $1.0 * $1.1 } } }
+    }
+
+    static func logSumExp(_ xs: [Double]) -> Double {
+        let top = xs.max() ?? -.infinity
+        return top + log(xs.reduce(0) { $0 + exp($1 - top) })
+    }
+
+    static func loss(_ kind: Kind, q: [Double], p: [Double], dimension d: Int, positives: [[Int]],
+                     cosine: Bool, scale: Double) -> Double {
+        let s = scores(q, p, dimension: d, cosine: cosine, scale: scale)
+        let b = positives.count, m = p.count / d
+        var total = 0.0
+        switch kind {
+        case .infoNCE, .symmetricInfoNCE:
+            var forward = 0.0
+            for i in 0..<b {
+                let t = positives[i][0]
+                let kept = (0..<m).filter { $0 == t || !positives[i].contains($0) }
+                forward += -s[i][t] + logSumExp(kept.map { s[i][$0] })
+            }
+            forward /= Double(b)
+            guard kind == .symmetricInfoNCE else { return forward }
+            var backward = 0.0
+            for i in 0..<b {
+                let t = positives[i][0]
+                let kept = (0..<b).filter { $0 == i || !positives[$0].contains(t) }
+                backward += -s[i][t] + logSumExp(kept.map { s[$0][t] })
+            }
+            return (forward + backward / Double(b)) / 2
+        case .decoupledContrastive:
+            for i in 0..<b {
+                let t = positives[i][0]
+                let negatives = (0..<m).filter { !positives[i].contains($0) }
+                total += -s[i][t] + logSumExp(negatives.map { s[i][$0] })
+            }
+        case .decoupledSoftmax:
+            for i in 0..<b {
+                let negatives = (0..<m).filter { !positives[i].contains($0) }
+                let negativeSum = negatives.reduce(0) { $0 + exp(s[i][$1]) }
+                var inner = 0.0
+                for j in positives[i] { inner += s[i][j] - log(exp(s[i][j]) + negativeSum) }
+                total -= inner / Double(positives[i].count)
+            }
+        }
+        return total / Double(b)
+    }
+}
+
+/// SplitMix64: a small seeded generator so every test input is reproducible.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Standard normal floats (Box-Muller).
+    mutating func normals(_ count: Int) -> [Float] {
+        (0..<count).map { _ in
+            let u = Double.random(in: Double.ulpOfOne..<1, using: &self), v = Double.random(in: 0..<1, using: &self)
+            return Float((-2 * log(u)).squareRoot() * cos(2 * Double.pi * v))
+        }
+    }
+}
