@@ -32,9 +32,26 @@ extension SentenceEncoder {
             ]
             try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]).write(to: folder.appendingPathComponent("config.json"))
         }
-        let tensors = parameters.layout.slots.map { slot in
+        var tensors = parameters.layout.slots.map { slot in
             SafeTensorsWriter.Tensor(name: slot.name, shape: slot.shape,
                                      values: UnsafeBufferPointer(start: parameters.values + slot.offset, count: slot.count))
+        }
+        // Tensors of the original file that the encoder does not use (BERT's pooler head) are
+        // carried over unchanged, so that Hugging Face loads the folder without "newly
+        // initialized" warnings.
+        var extras: [UnsafeMutableBufferPointer<Float>] = []
+        defer { for buffer in extras { buffer.deallocate() } }
+        if let directory {
+            let original = try SafeTensorsFile(url: directory.appendingPathComponent("model.safetensors"))
+            let known = Set(parameters.layout.slots.map(\.name))
+            for (name, info) in original.tensors.sorted(by: { $0.key < $1.key })
+            where [.f32, .f16, .bf16].contains(info.dtype) && !known.contains(name) && !known.contains(where: { name.hasSuffix("." + $0) }) {
+                let values = try original.floats(name)
+                let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: values.count)
+                _ = buffer.initialize(from: values)
+                extras.append(buffer)
+                tensors.append(SafeTensorsWriter.Tensor(name: name, shape: info.shape, values: UnsafeBufferPointer(buffer)))
+            }
         }
         try SafeTensorsWriter.write(tensors, to: folder.appendingPathComponent("model.safetensors"))
 

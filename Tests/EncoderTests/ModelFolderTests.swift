@@ -169,3 +169,26 @@ import Testing
         #expect(try file.floats(slot.name) == Array(UnsafeBufferPointer(start: other.values + slot.offset, count: slot.count)))
     }
 }
+
+extension ModelSaveTests {
+    /// Tensors of the original weights that the encoder does not use (BERT's pooler head) are
+    /// written back unchanged, so Hugging Face finds every weight it expects.
+    @Test func unusedTensorsAreCarriedOver() throws {
+        let source = try TinyModel.writeFolder(at: TinyModel.temporaryFolder())
+        let parameters = TinyModel.parameters()
+        let pooler: [Float] = (0..<(24 * 24)).map { Float($0) / 100 }
+        var tensors = parameters.layout.slots.map { slot in
+            SafeTensorsWriter.Tensor(name: slot.name, shape: slot.shape, values: UnsafeBufferPointer(start: parameters.values + slot.offset, count: slot.count))
+        }
+        try pooler.withUnsafeBufferPointer { buffer in
+            tensors.append(.init(name: "pooler.dense.weight", shape: [24, 24], values: buffer))
+            try SafeTensorsWriter.write(tensors, to: source.appendingPathComponent("model.safetensors"))
+        }
+        let encoder = try SentenceEncoder.load(directory: source)
+        let target = try TinyModel.temporaryFolder()
+        try encoder.save(to: target)
+        let saved = try SafeTensorsFile(url: target.appendingPathComponent("model.safetensors"))
+        #expect(try saved.floats("pooler.dense.weight") == pooler)
+        #expect(saved.tensors.count == parameters.layout.slots.count + 1)
+    }
+}
