@@ -80,6 +80,8 @@ struct Train: ParsableCommand {
         var evalQrels: String?
         @Option(name: .long, help: "Passages searched for evaluation (default: --collection).")
         var evalCollection: String?
+        @Option(name: .long, help: "Stop after this many minutes of training (then save and evaluate).")
+        var timeBudget: Double?
         @Flag(name: .long, help: "No progress on stderr.")
         var quiet = false
 
@@ -111,6 +113,7 @@ struct Train: ParsableCommand {
             options.passageMaxLength = passageMaxLength
             options.checkpointEvery = checkpointEvery
             options.threads = modelOptions.threads ?? EncodeOptions.defaultThreads
+            options.timeBudgetSeconds = (timeBudget ?? 0) * 60
             let perEpoch = max(1, data.queryIds.count / options.batchSize)
             options.totalSteps = steps ?? (epochs ?? 1) * perEpoch
             _ = try options.makeLoss()
@@ -144,7 +147,7 @@ struct Train: ParsableCommand {
                                   rate * Double(options.batchSize), Progress.clock(Double(report.totalSteps - report.step) / max(rate, 1e-9)))
                 FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + line + (interactive ? "" : "\n")).utf8))
             }, evaluate: evaluate, log: { warn(($0.isEmpty ? "" : "\n") + "train: " + $0) })
-            print("\(out): trained model after \(options.totalSteps) steps (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)")
+            print("\(out): trained model after \(trainer.step) of \(options.totalSteps) steps (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)")
         }
     }
 }

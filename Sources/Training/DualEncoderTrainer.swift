@@ -39,7 +39,8 @@ public final class DualEncoderTrainer {
     public let model: SentenceEncoder
     private var optimizer: AdamW
     private var sampler: BatchSampler
-    private var step = 0
+    /// Steps done so far.
+    public private(set) var step = 0
     private var losses: [Float] = []
     private var lastCheckpoint: String?
 
@@ -89,7 +90,7 @@ public final class DualEncoderTrainer {
         return step
     }
 
-    /// Trains up to `options.totalSteps`, then saves the final model into `output`.
+    /// Trains up to `options.totalSteps` (or the time budget), then saves the final model into `output`.
     ///
     /// - Parameters:
     ///   - progress: called after every step; throwing from it stops training there.
@@ -103,8 +104,12 @@ public final class DualEncoderTrainer {
         let schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps, totalSteps: options.totalSteps, decay: options.decay)
         let count = parameters.layout.count
         var gradient = [Float](repeating: 0, count: count)
-        while step < options.totalSteps {
-            let started = DispatchTime.now().uptimeNanoseconds
+        let started = DispatchTime.now().uptimeNanoseconds
+        func overBudget() -> Bool {
+            options.timeBudgetSeconds > 0 && Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 >= options.timeBudgetSeconds
+        }
+        while step < options.totalSteps && !overBudget() {
+            let stepStarted = DispatchTime.now().uptimeNanoseconds
             let batch = sampler.next(data)
             let queries = model.tokenize(batch.queries, maxLength: options.queryMaxLength)
             let candidates = model.tokenize(batch.candidates, maxLength: options.passageMaxLength)
@@ -124,8 +129,8 @@ public final class DualEncoderTrainer {
             step += 1
             losses.append(value)
             try progress(StepReport(step: step, totalSteps: options.totalSteps, loss: value, gradientNorm: clip.norm, learningRate: rate,
-                                seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
-            if options.checkpointEvery > 0, step % options.checkpointEvery == 0, step < options.totalSteps {
+                                seconds: Double(DispatchTime.now().uptimeNanoseconds - stepStarted) / 1e9))
+            if options.checkpointEvery > 0, step % options.checkpointEvery == 0, step < options.totalSteps, !overBudget() {
                 try saveCheckpoint()
                 if let evaluate { log("step \(step): \(try evaluate(model))") }
             }

@@ -27,6 +27,9 @@ public struct TrainerOptions: Codable, Sendable, Equatable {
     /// Save a checkpoint (and evaluate, when asked) every this many steps; 0 = only at the end.
     public var checkpointEvery = 0
     public var threads = 2
+    /// Stop (and save) once this many seconds of training have passed; 0 = no limit. The
+    /// schedule still follows `totalSteps`, so set it to about what the budget allows.
+    public var timeBudgetSeconds: Double = 0
 
     public init() {}
 
