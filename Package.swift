@@ -69,7 +69,7 @@ let package = Package(
         ),
 
         // MARK: Tests.
-        .target(name: "DensekitTestSupport", dependencies: ["DensekitEncoder"], path: "Tests/Support"),
+        .target(name: "DensekitTestSupport", dependencies: ["DensekitEncoder", "DensekitTensor"], path: "Tests/Support"),
         .testTarget(name: "BridgeTests", dependencies: ["COpenBLAS", "CLMDB", "CFaiss"], path: "Tests/BridgeTests"),
         .testTarget(
             name: "TokenizerTests", dependencies: ["DensekitTokenizer"], path: "Tests/TokenizerTests",

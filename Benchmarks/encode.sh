@@ -7,17 +7,11 @@
 # and 200 dev queries one at a time. Writes a Markdown table with the machine, load, commands
 # and the ratio to RESULT.md (default Benchmarks/results/encode-DATE.md).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-corpus="${1:?usage: $0 PATH/TO/debian-pkg [RESULT.md]}"
+corpus="$(realpath "${1:?usage: $0 PATH/TO/debian-pkg [RESULT.md]}")"
 result="${2:-Benchmarks/results/encode-$(date +%Y-%m-%d).md}"
 threads=2
-
-scripts/install-deps.sh
-export DENSEKIT_MODEL="${DENSEKIT_MODEL:-${DENSEKIT_CACHE:-$HOME/.cache/densekit}/models/all-MiniLM-L6-v2}"
-scripts/fetch-model.sh "$DENSEKIT_MODEL"
-venv="$(Benchmarks/python-env.sh)"
-swift build -c release --product densekit >&2
-densekit="$(swift build -c release --show-bin-path)/densekit"
+source "$(dirname "$0")/common.sh"
+densekit="$dk"
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 sgemm1="$("$densekit" bench sgemm --threads 1)"
@@ -41,7 +35,7 @@ cat > "$result" <<MD
 # Encoding speed: densekit vs sentence-transformers
 
 - date: $(date -u +%Y-%m-%dT%H:%MZ)
-- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB
+- machine: $machine
 - load average before / after: $load_before / $load_after
 - data: first 5,000 passages of debian-pkg collection.tsv ($(field "$dk" mean_tokens) tokens on average), 200 dev queries
 - densekit: \`${dk_cmd[*]}\`

@@ -10,20 +10,11 @@
 # search speed of Flat and HNSW32 through densekit and the faiss Python package on the same
 # vectors, and LMDB write throughput against a plain C put loop.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-corpus="${1:?usage: $0 PATH/TO/debian-pkg [RESULT.md]}"
+corpus="$(realpath "${1:?usage: $0 PATH/TO/debian-pkg [RESULT.md]}")"
 result="${2:-Benchmarks/results/index-$(date +%Y-%m-%d).md}"
-out=Benchmarks/out
-mkdir -p "$out"
-index="${INDEX:-$out/debian-pkg.index}"
 threads=2
-
-scripts/install-deps.sh
-export DENSEKIT_MODEL="${DENSEKIT_MODEL:-${DENSEKIT_CACHE:-$HOME/.cache/densekit}/models/all-MiniLM-L6-v2}"
-scripts/fetch-model.sh "$DENSEKIT_MODEL"
-venv="$(Benchmarks/python-env.sh)"
-swift build -c release --product densekit >&2
-dk="$(swift build -c release --show-bin-path)/densekit"
+source "$(dirname "$0")/common.sh"
+index="${INDEX:-$out/debian-pkg.index}"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 1. Build (or resume / confirm) the index.
@@ -61,7 +52,7 @@ cat > "$result" <<MD
 # Index, search and store on debian-pkg (59,783 passages, 2,000 dev queries)
 
 - date: $(date -u +%Y-%m-%dT%H:%MZ)
-- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB
+- machine: $machine
 - load average before / after: $load_before / $load_after
 - command: \`Benchmarks/index.sh $corpus\` (index folder: $index)
 

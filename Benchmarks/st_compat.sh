@@ -4,14 +4,9 @@
 #
 #   Benchmarks/st_compat.sh MODEL_DIR PATH/TO/debian-pkg
 set -euo pipefail
-cd "$(dirname "$0")/.."
-model="${1:?usage: $0 MODEL_DIR PATH/TO/debian-pkg}"
-corpus="${2:?usage: $0 MODEL_DIR PATH/TO/debian-pkg}"
-out=Benchmarks/out
-mkdir -p "$out"
-venv="$(Benchmarks/python-env.sh)"
-swift build -c release --product densekit >&2
-dk="$(swift build -c release --show-bin-path)/densekit"
+model="$(realpath "${1:?usage: $0 MODEL_DIR PATH/TO/debian-pkg}")"
+corpus="$(realpath "${2:?usage: $0 MODEL_DIR PATH/TO/debian-pkg}")"
+source "$(dirname "$0")/common.sh"
 { head -n 200 "$corpus/queries.dev.tsv" | cut -f2; head -n 200 "$corpus/collection.tsv" | cut -f2; } > "$out/compat.texts.txt"
 "$dk" embed --model "$model" "$out/compat.texts.txt" --format npy -o "$out/compat.densekit.npy" --quiet
 "$venv/bin/python" Benchmarks/st_compat.py --model "$model" --texts "$out/compat.texts.txt" --densekit "$out/compat.densekit.npy"

@@ -8,17 +8,9 @@
 # The hard negative of a query is a fixed non-relevant passage (speed does not depend on how
 # it was mined); Benchmarks/out/negatives.speed.tsv records them.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-corpus="${1:?usage: $0 PATH/TO/debian-pkg [RESULT.md]}"
+corpus="$(realpath "${1:?usage: $0 PATH/TO/debian-pkg [RESULT.md]}")"
 result="${2:-Benchmarks/results/train-$(date +%Y-%m-%d).md}"
-out=Benchmarks/out
-mkdir -p "$out"
-scripts/install-deps.sh
-export DENSEKIT_MODEL="${DENSEKIT_MODEL:-${DENSEKIT_CACHE:-$HOME/.cache/densekit}/models/all-MiniLM-L6-v2}"
-scripts/fetch-model.sh "$DENSEKIT_MODEL"
-venv="$(Benchmarks/python-env.sh)"
-swift build -c release --product densekit >&2
-dk="$(swift build -c release --show-bin-path)/densekit"
+source "$(dirname "$0")/common.sh"
 
 # A deterministic non-relevant passage per training query.
 awk -F'\t' 'NR == FNR { n++; pid[n] = $1; next } { print $1 "\t" pid[($1 * 7919) % n + 1] }' \
@@ -38,7 +30,7 @@ cat > "$result" <<MD
 # Training throughput: densekit vs sentence-transformers
 
 - date: $(date -u +%Y-%m-%dT%H:%MZ)
-- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB
+- machine: $machine
 - load average before / after: $load_before / $load_after
 - command: \`Benchmarks/train.sh $corpus\`; all-MiniLM-L6-v2, max length 256, AdamW, clipping 1.0, 2 threads
 

@@ -1,4 +1,5 @@
 import DensekitCorpus
+import DensekitTensor
 import Foundation
 
 /// The training triples' sources: passages and queries by id, which passages are relevant to

@@ -144,3 +144,34 @@ import Testing
         #expect(fields.count == 6 && fields[0] == "q1" && fields[1] == "Q0" && fields[3] == "1" && fields[5] == "t1", "\(trec.stdout)")
     }
 }
+
+extension IndexCommandTests {
+    /// Mined negatives are top-ranked passages of the index, never a relevant one.
+    @Test func mineWritesNonRelevantTopPassages() throws {
+        guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath)"); return }
+        let sampleFolder = URL(fileURLWithPath: Self.sample).deletingLastPathComponent()
+        let folder = URL(fileURLWithPath: try CommandRunner.temporaryFile([], name: "placeholder")).deletingLastPathComponent().path
+        // The whole sample: its dev queries' relevant passages are spread over the file.
+        #expect(try build(folder + "/index", Self.sample).status == 0)
+        let queries = try CommandRunner.temporaryFile(Array(try String(contentsOf: sampleFolder.appendingPathComponent("queries.dev.tsv"), encoding: .utf8)
+            .split(separator: "\n").prefix(20).joined(separator: "\n").utf8) + [0x0A], name: "queries.tsv")
+        let qrelsPath = sampleFolder.appendingPathComponent("qrels.dev.tsv").path
+        let output = folder + "/negatives.tsv"
+        let result = try CommandRunner.run(["mine", "--index", folder + "/index", "--queries", queries, "--qrels", qrelsPath,
+                                            "-k", "10", "--keep", "3", "-o", output, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        var relevant: [String: Set<String>] = [:]
+        for line in try String(contentsOfFile: qrelsPath, encoding: .utf8).split(separator: "\n") {
+            let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            relevant[String(f[0]), default: []].insert(String(f[2]))
+        }
+        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 20)
+        for line in lines {
+            let parts = line.split(separator: "\t")
+            let pids = parts[1].split(separator: ",").map(String.init)
+            #expect(pids.count == 3)
+            #expect(relevant[String(parts[0])]?.isDisjoint(with: pids) == true)
+        }
+    }
+}

@@ -74,9 +74,16 @@ import Testing
             for k in 0..<slot.count { parameters.values[slot.offset + k] = original[k] - epsilon * direction[k] }
             let minus = loss(encoder, pooling: pooling, weights: weights)
             for k in 0..<slot.count { parameters.values[slot.offset + k] = original[k] }
-            let numeric = (plus - minus) / (2 * Double(epsilon))
-            let tolerance = 2e-3 + 0.02 * max(abs(numeric), abs(analytic))
-            #expect(abs(numeric - analytic) <= tolerance, "\(slot.name): finite difference \(numeric), analytic \(analytic)")
+            var numeric = [(plus - minus) / (2 * Double(epsilon))]
+            if activation == .relu {
+                // ReLU has a kink at 0: when a pre-activation crosses it within ±ε, the central
+                // difference averages two slopes while the analytic gradient is one of them,
+                // so a one-sided difference (O(ε) truncation) is accepted too.
+                let base = loss(encoder, pooling: pooling, weights: weights)
+                numeric += [(plus - base) / Double(epsilon), (base - minus) / Double(epsilon)]
+            }
+            let agrees = numeric.contains { abs($0 - analytic) <= 2e-3 + 0.02 * max(abs($0), abs(analytic)) }
+            #expect(agrees, "\(slot.name): finite differences \(numeric), analytic \(analytic)")
         }
     }
 

@@ -1,20 +1,10 @@
 /// Helpers shared by several test targets: seeded random numbers and tiny random models.
 import DensekitEncoder
+import DensekitTensor
 import Foundation
 
-/// A seeded generator so random test models are the same on every run.
-public struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    public mutating func next() -> UInt64 {
-        // SplitMix64.
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator tests use, so random test models are the same on every run.
+public typealias SeededGenerator = RandomSource
 
 /// Tiny random BERT models for tests that must not depend on downloaded weights.
 public enum TinyModel {
