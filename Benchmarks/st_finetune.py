@@ -8,14 +8,10 @@ import random
 import time
 
 import torch
+from st_data import read_training_data
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.losses import CachedMultipleNegativesRankingLoss, MultipleNegativesRankingLoss
 from transformers import get_linear_schedule_with_warmup
-
-
-def read_tsv(path):
-    with open(path, encoding="utf-8") as f:
-        return dict(line.rstrip("\n").split("\t", 1) for line in f if "\t" in line)
 
 
 def main():
@@ -36,19 +32,7 @@ def main():
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(42)
-    passages, queries = read_tsv(a.collection), read_tsv(a.queries)
-    relevant = {}
-    with open(a.qrels) as f:
-        for line in f:
-            qid, _, pid, rel = line.split()
-            if int(rel) > 0 and pid in passages and qid in queries:
-                relevant.setdefault(qid, []).append(pid)
-    negatives = {}
-    if a.negatives:
-        with open(a.negatives) as f:
-            for line in f:
-                qid, pids = line.rstrip("\n").split("\t")
-                negatives[qid] = [x for x in pids.split(",") if x in passages]
+    passages, queries, relevant, negatives = read_training_data(a.collection, a.queries, a.qrels, a.negatives)
     rng = random.Random(42)
     all_pids = sorted(passages)
     qids = sorted(relevant)
