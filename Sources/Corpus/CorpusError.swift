@@ -5,6 +5,7 @@ public struct CorpusError: Error, CustomStringConvertible, Equatable, Sendable {
     public let line: Int
     public let reason: String
 
+    /// An error at `line` (1-based; 0 for the file as a whole) of `path`.
     public init(path: String, line: Int, reason: String) {
         self.path = path
         self.line = line

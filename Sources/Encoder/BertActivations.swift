@@ -45,6 +45,7 @@ public final class BertActivations {
     /// `[len, len]` one head's score gradient.
     let gradientScores = FloatBuffer()
 
+    /// Empty storage for an encoder of `layerCount` layers; buffers grow on first use.
     public init(layerCount: Int) {
         layers = (0..<layerCount).map { _ in Layer() }
     }

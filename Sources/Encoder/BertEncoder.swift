@@ -10,6 +10,7 @@ public struct BertEncoder: Sendable {
     public let parameters: BertParameters
     public var configuration: BertConfiguration { parameters.layout.configuration }
 
+    /// An encoder running `parameters` (shared, not copied).
     public init(parameters: BertParameters) {
         self.parameters = parameters
     }

@@ -36,6 +36,7 @@ public struct BertLayout: Sendable {
     /// Total number of parameters.
     public let count: Int
 
+    /// The layout of every parameter of a model with configuration `c`, in Hugging Face order.
     public init(_ c: BertConfiguration) {
         let h = c.hiddenSize, i = c.intermediateSize
         var slots: [Slot] = []

@@ -7,6 +7,7 @@ public struct Embeddings: Sendable, Equatable {
     /// Row-major values, `count * dimension` floats.
     public var values: [Float]
 
+    /// A `count x dimension` matrix from its row-major values.
     public init(count: Int, dimension: Int, values: [Float]) {
         precondition(values.count == count * dimension, "embedding matrix size mismatch")
         self.count = count

@@ -19,5 +19,6 @@ public final class EncoderWorkspace {
     /// `[tokens, h]`: training's gradient with respect to the hidden states.
     public let backwardScratch = FloatBuffer()
 
+    /// Empty buffers; they grow to the first batch's size.
     public init() {}
 }

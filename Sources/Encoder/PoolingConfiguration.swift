@@ -22,6 +22,7 @@ public struct PoolingConfiguration: Sendable, Equatable {
     /// Whether a Normalize module follows pooling (unit L2 norm; cosine = dot product).
     public var normalize: Bool
 
+    /// An explicit choice (for folders without modules.json, or tests).
     public init(mode: Mode, normalize: Bool) {
         self.mode = mode
         self.normalize = normalize
@@ -67,7 +68,20 @@ public struct PoolingConfiguration: Sendable, Equatable {
     }
 
     private static func readPoolingMode(_ url: URL) throws(ModelError) -> Mode {
-        let fields = JSONFields(path: url.path, object: try readJSONObject(url))
+        let object = try readJSONObject(url)
+        // sentence-transformers 6 writes one string, `"pooling_mode": "mean"`; earlier versions
+        // one boolean per mode.
+        if let named = object["pooling_mode"] as? String {
+            switch named {
+            case "mean": return .mean
+            case "cls": return .cls
+            case "max": return .max
+            case "mean_sqrt_len", "mean_sqrt_len_tokens": return .meanSqrtLength
+            default:
+                throw .unsupported(path: url.path, reason: "pooling_mode '\(named)'; densekit implements cls, mean, max and mean_sqrt_len pooling")
+            }
+        }
+        let fields = JSONFields(path: url.path, object: object)
         let flags: [(String, Mode?)] = [
             ("pooling_mode_cls_token", .cls), ("pooling_mode_mean_tokens", .mean),
             ("pooling_mode_max_tokens", .max), ("pooling_mode_mean_sqrt_len_tokens", .meanSqrtLength),

@@ -8,6 +8,7 @@ public enum SafeTensorsWriter {
         public let shape: [Int]
         public let values: UnsafeBufferPointer<Float>
 
+        /// A tensor named `name` of `shape`; `values` must stay valid until written.
         public init(name: String, shape: [Int], values: UnsafeBufferPointer<Float>) {
             precondition(shape.reduce(1, *) == values.count, "tensor \(name): shape \(shape) does not match \(values.count) values")
             self.name = name

@@ -11,6 +11,7 @@ public struct TokenBatch: Sendable, Equatable {
     /// `offsets[s]..<offsets[s+1]` are sequence `s`'s tokens; starts with 0.
     public var offsets: [Int] = [0]
 
+    /// An empty batch.
     public init() {}
 
     /// Number of sequences.

@@ -10,6 +10,7 @@ public struct SourcePassage: Sendable {
     /// 1-based line of the corpus file.
     public var line: Int
 
+    /// A passage read from line `line`.
     public init(id: String, text: String, line: Int) {
         self.id = id
         self.text = text
@@ -32,6 +33,7 @@ public struct IndexBuilder {
         public var onDuplicate = EmbeddingStore.DuplicatePolicy.error
         public var encode = EncodeOptions()
 
+        /// Defaults: Flat, inner product, commits of 1,024, duplicates are errors.
         public init() {}
     }
 
@@ -48,6 +50,7 @@ public struct IndexBuilder {
     public let encoder: SentenceEncoder
     public let options: Options
 
+    /// A builder that encodes with `encoder` into `folder`.
     public init(folder: IndexFolder, encoder: SentenceEncoder, options: Options) {
         self.folder = folder
         self.encoder = encoder

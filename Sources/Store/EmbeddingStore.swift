@@ -50,6 +50,7 @@ public final class EmbeddingStore: @unchecked Sendable {
         try environment.write { try writeMeta("manifest", manifest, $0) }
     }
 
+    /// How far the build has got (zeros for a new store).
     public func progress() throws -> BuildProgress { try readMeta("progress") ?? BuildProgress() }
 
     /// Marks the build complete (the whole source was read).
@@ -68,6 +69,7 @@ public final class EmbeddingStore: @unchecked Sendable {
     /// The saved FAISS index's record; nil when none was saved.
     public func indexRecord() throws -> IndexRecord? { try readMeta("index") }
 
+    /// Records the FAISS file just saved beside the store.
     public func setIndexRecord(_ record: IndexRecord) throws {
         try environment.write { try writeMeta("index", record, $0) }
     }
@@ -81,6 +83,7 @@ public final class EmbeddingStore: @unchecked Sendable {
     public struct AppendResult: Equatable, Sendable {
         public var stored = 0, skipped = 0, replaced = 0
 
+        /// Counts of passages stored, skipped as duplicates and replaced.
         public init(stored: Int = 0, skipped: Int = 0, replaced: Int = 0) {
             self.stored = stored
             self.skipped = skipped

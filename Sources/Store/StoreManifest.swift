@@ -15,6 +15,7 @@ public struct StoreManifest: Codable, Equatable, Sendable {
     /// "ip" (inner product) or "l2".
     public var metric: String
 
+    /// The manifest of a new store, at the current format version.
     public init(model: ModelIdentity, source: String, sourceFormat: String, factory: String, metric: String) {
         formatVersion = Self.currentFormatVersion
         self.model = model
@@ -38,6 +39,7 @@ public struct ModelIdentity: Codable, Equatable, Sendable {
     public var normalized: Bool
     public var maxLength: Int
 
+    /// An identity from its parts (see `SentenceEncoder.identity()`).
     public init(name: String, path: String, weightsFingerprint: String, dimension: Int, pooling: String, normalized: Bool, maxLength: Int) {
         self.name = name
         self.path = path
@@ -62,6 +64,7 @@ public struct BuildProgress: Codable, Equatable, Sendable {
     /// True once the whole source has been read.
     public var complete = false
 
+    /// Nothing read yet.
     public init() {}
 }
 
@@ -77,6 +80,7 @@ public struct IndexRecord: Codable, Equatable, Sendable {
     public var fileSize: Int
     public var crc32: UInt32
 
+    /// A record of a saved FAISS file.
     public init(factory: String, metric: String, covered: Int, generation: Int, fileSize: Int, crc32: UInt32) {
         self.factory = factory
         self.metric = metric

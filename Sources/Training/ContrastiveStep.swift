@@ -43,6 +43,8 @@ public final class ContrastiveStep {
         deinit { gradient.deallocate() }
     }
 
+    /// A step for `encoder` (whose parameters it reads and whose gradient it computes), with
+    /// `threads` workers, each owning activations and a gradient accumulator.
     public init(encoder: BertEncoder, pooling: PoolingConfiguration, chunkSize: Int, threads: Int = EncodeOptions.defaultThreads) {
         self.encoder = encoder
         self.pooling = pooling

@@ -44,6 +44,8 @@ public final class DualEncoderTrainer {
     private var losses: [Float] = []
     private var lastCheckpoint: String?
 
+    /// A trainer starting from `base`'s weights (copied), writing to `output`.
+    /// - Throws: `TrainingError.invalidOption` for an empty training set or bad options.
     public init(base: SentenceEncoder, data: TrainingData, options: TrainerOptions, output: URL) throws {
         guard !data.queryIds.isEmpty else { throw TrainingError.invalidOption("no training query has a relevant passage in the collection") }
         guard options.batchSize >= 2 else { throw TrainingError.invalidOption("--batch-size must be at least 2 (in-batch negatives)") }

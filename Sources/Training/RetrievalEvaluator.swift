@@ -16,6 +16,7 @@ public struct RetrievalEvaluator {
     public var passageMaxLength: Int?
     public var queryMaxLength: Int?
 
+    /// Reads the passages, queries and qrels to evaluate with (any formats the corpus readers know).
     public init(collection: String, queries queriesPath: String, qrels qrelsPath: String, metrics: [Metric]) throws {
         var ids: [String] = [], texts: [String] = []
         let reader = try PassageReader(path: collection)

@@ -31,6 +31,7 @@ public struct TrainerOptions: Codable, Sendable, Equatable {
     /// schedule still follows `totalSteps`, so set it to about what the budget allows.
     public var timeBudgetSeconds: Double = 0
 
+    /// The defaults above.
     public init() {}
 
     /// The loss these options name.

@@ -17,6 +17,8 @@ public struct TrainingData: Sendable {
     /// Training query ids: those with a text and at least one relevant passage in the collection, sorted.
     public var queryIds: [String]
 
+    /// Training data from maps; queries without a text or without a relevant passage in the
+    /// collection are dropped.
     public init(passages: [String: String], queries: [String: String], relevant: [String: [String]], negatives: [String: [String]] = [:]) {
         self.passages = passages
         self.queries = queries
@@ -81,6 +83,7 @@ public struct BatchSampler: Codable, Sendable, Equatable {
     public private(set) var position = 0
     private var order: [Int] = []
 
+    /// A sampler at the start of its first epoch.
     public init(batchSize: Int, negativesPerQuery: Int, seed: UInt64) {
         self.batchSize = batchSize
         self.negativesPerQuery = negativesPerQuery
@@ -90,6 +93,7 @@ public struct BatchSampler: Codable, Sendable, Equatable {
     /// Batches per epoch (the last partial batch of an epoch is dropped, as sentence-transformers does).
     public func stepsPerEpoch(_ data: TrainingData) -> Int { max(1, data.queryIds.count / batchSize) }
 
+    /// The next batch; a new epoch (new order) starts when fewer than `batchSize` queries remain.
     public mutating func next(_ data: TrainingData) -> TrainingBatch {
         precondition(!data.queryIds.isEmpty, "no training queries")
         if order.isEmpty || position + batchSize > order.count {

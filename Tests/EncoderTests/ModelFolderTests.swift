@@ -80,6 +80,19 @@ import Testing
         #expect(explicit.pooling.mode == .max)
     }
 
+    /// sentence-transformers 6 writes `"pooling_mode": "mean"` and longer module type names.
+    @Test(arguments: [("mean", PoolingConfiguration.Mode.mean), ("cls", .cls), ("max", .max), ("mean_sqrt_len_tokens", .meanSqrtLength)])
+    func sentenceTransformers6PoolingFormat(name: String, mode: PoolingConfiguration.Mode) throws {
+        let folder = try TinyModel.writeFolder(at: TinyModel.temporaryFolder())
+        try "{\"embedding_dimension\": 24, \"pooling_mode\": \"\(name)\", \"include_prompt\": true}"
+            .write(to: folder.appendingPathComponent("1_Pooling/config.json"), atomically: true, encoding: .utf8)
+        try #"[{"idx":0,"name":"0","path":"","type":"sentence_transformers.base.modules.transformer.Transformer"},{"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.sentence_transformer.modules.pooling.Pooling"},{"idx":2,"name":"2","path":"2_Normalize","type":"sentence_transformers.base.modules.normalize.Normalize"}]"#
+            .write(to: folder.appendingPathComponent("modules.json"), atomically: true, encoding: .utf8)
+        #expect(try SentenceEncoder.load(directory: folder).pooling == PoolingConfiguration(mode: mode, normalize: true))
+        try #"{"pooling_mode": "lasttoken"}"#.write(to: folder.appendingPathComponent("1_Pooling/config.json"), atomically: true, encoding: .utf8)
+        #expect { try SentenceEncoder.load(directory: folder) } throws: { "\($0)".contains("lasttoken") }
+    }
+
     @Test func severalPoolingModesAreRefused() throws {
         let folder = try TinyModel.writeFolder(at: TinyModel.temporaryFolder())
         try #"{"pooling_mode_mean_tokens": true, "pooling_mode_cls_token": true}"#
