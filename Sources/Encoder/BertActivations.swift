@@ -6,6 +6,13 @@ import DensekitTensor
 /// each layer's intermediates until its backward step, so they live here, one set per layer,
 /// grown to the largest batch and reused across steps. Memory is about
 /// `tokens * (9 h + 2 intermediate) * 4` bytes per layer plus the attention probabilities.
+///
+/// With `recomputesLayers` (activation checkpointing, Chen et al. 2016; Hugging Face's
+/// `gradient_checkpointing`), the forward pass keeps only each layer's input, `tokens * h * 4`
+/// bytes per layer, and the backward pass runs each layer forward again from its input, into
+/// one shared set of buffers, just before backpropagating through it: activation memory drops
+/// from `L` layers' worth to one, for about one more forward pass of compute. The gradient is
+/// the same, bit for bit: the recomputation repeats the same operations on the same inputs.
 public final class BertActivations {
     /// One layer's saved tensors.
     final class Layer {
@@ -28,6 +35,11 @@ public final class BertActivations {
     }
 
     let layers: [Layer]
+    /// Whether `forward` keeps only layer inputs and `backward` recomputes the rest.
+    public let recomputesLayers: Bool
+    /// Recomputation's buffers: one layer's intermediates, its (unused) output, and scratch.
+    let recomputed = Layer(), recomputedOutput = FloatBuffer()
+    let recomputeWorkspace = EncoderWorkspace()
     /// Embedding layer norm: normalised values and inverse std.
     let embeddingNormalized = FloatBuffer(), embeddingInverseStd = FloatBuffer()
     /// `[t, h]` the encoder's output.
@@ -46,7 +58,21 @@ public final class BertActivations {
     let gradientScores = FloatBuffer()
 
     /// Empty storage for an encoder of `layerCount` layers; buffers grow on first use.
-    public init(layerCount: Int) {
+    ///
+    /// - Parameter recomputesLayers: keep only layer inputs and recompute the rest in `backward`.
+    public init(layerCount: Int, recomputesLayers: Bool = false) {
         layers = (0..<layerCount).map { _ in Layer() }
+        self.recomputesLayers = recomputesLayers
+    }
+
+    /// Bytes held by the buffers (their capacities), for memory reports and tests.
+    public var reservedBytes: Int {
+        let perLayer = { (l: Layer) in
+            [l.input, l.qkv, l.probabilities, l.context, l.normalized1, l.inverseStd1, l.attention, l.preActivation, l.activation,
+             l.normalized2, l.inverseStd2].reduce(0) { $0 + $1.capacity }
+        }
+        let scratch = [embeddingNormalized, embeddingInverseStd, output, gradientStream, gradientAttention, gradientNormInput,
+                       gradientContext, gradientQKV, gradientIntermediate, gradientScores, recomputedOutput].reduce(0) { $0 + $1.capacity }
+        return 4 * (layers.reduce(0) { $0 + perLayer($1) } + perLayer(recomputed) + scratch)
     }
 }

@@ -21,7 +21,16 @@ extension BertEncoder {
         let dInner = a.gradientIntermediate.reserve(t * inner)
 
         for (index, l) in layout.layers.enumerated().reversed() {
-            let saved = a.layers[index]
+            let input = a.layers[index].input.pointer
+            let saved: BertActivations.Layer
+            if a.recomputesLayers {
+                // Run the layer again from its kept input, this time keeping its intermediates.
+                saved = a.recomputed
+                layerForward(index, batch, input: input, output: a.recomputedOutput.reserve(t * h), saved: saved,
+                             offsets: a.probabilityOffsets, workspace: a.recomputeWorkspace)
+            } else {
+                saved = a.layers[index]
+            }
             // x' = LN2(attention + act(attention Wiᵀ + bi) Woutᵀ + bout)
             RowKernels.layerNormBackward(dx, normalized: saved.normalized2.pointer, inverseStd: saved.inverseStd2.pointer,
                                          gamma: p.pointer(l.outputNormGamma), rows: t, width: h, into: dNorm,
@@ -47,7 +56,7 @@ extension BertEncoder {
 
             // The residual path carries dNorm to the layer input; Q, K and V add theirs.
             dx.update(from: dNorm, count: t * h)
-            linearBackward(dQKV, input: saved.input.pointer, rows: t, inputWidth: h, outputWidth: 3 * h,
+            linearBackward(dQKV, input: input, rows: t, inputWidth: h, outputWidth: 3 * h,
                            weight: l.qkvWeight, bias: l.qkvBias, grad: grad, inputGradient: dx, accumulate: true)
         }
         embeddingBackward(batch, activations: a, gradient: dx, into: grad)

@@ -26,24 +26,15 @@ public struct BertEncoder: Sendable {
     /// - Parameter activations: for training, keeps every layer's intermediates for
     ///   `backward`; nil (inference) reuses the workspace's buffers layer after layer.
     public func forward(_ batch: TokenBatch, workspace ws: EncoderWorkspace, activations: BertActivations? = nil) -> UnsafeMutablePointer<Float> {
-        let c = configuration
         let layout = parameters.layout
-        let p = parameters
-        let h = c.hiddenSize, t = batch.tokenCount, i = c.intermediateSize
+        let h = configuration.hiddenSize, t = batch.tokenCount
         if let activations { activations.probabilityOffsets = probabilityOffsets(batch) }
         var x = activations?.layers.first?.input.reserve(t * h) ?? ws.hidden.reserve(t * h)
         if layout.layers.isEmpty, let activations { x = activations.output.reserve(t * h) }
         embed(batch, into: x, saveNormalized: activations?.embeddingNormalized.reserve(t * h),
               saveInverseStd: activations?.embeddingInverseStd.reserve(t))
 
-        for (index, l) in layout.layers.enumerated() {
-            let saved = activations?.layers[index]
-            let qkv = saved?.qkv.reserve(t * 3 * h) ?? ws.qkv.reserve(t * 3 * h)
-            let context = saved?.context.reserve(t * h) ?? ws.context.reserve(t * h)
-            let attention = saved?.attention.reserve(t * h) ?? ws.attention.reserve(t * h)
-            let preActivation = saved?.preActivation.reserve(t * i) ?? ws.intermediate.reserve(t * i)
-            // Inference applies the activation in place; training keeps its input for the backward pass.
-            let activation = saved?.activation.reserve(t * i) ?? preActivation
+        for index in layout.layers.indices {
             // The layer's output: the next layer's saved input, the final output, or in place.
             let output: UnsafeMutablePointer<Float>
             if let activations {
@@ -51,41 +42,58 @@ public struct BertEncoder: Sendable {
             } else {
                 output = x
             }
-
-            // Q, K, V = x Wqkv^T + b.
-            BLAS.gemm(.none, .transpose, m: t, n: 3 * h, k: h, a: x, lda: h, b: p.pointer(l.qkvWeight), ldb: h, c: qkv, ldc: 3 * h)
-            RowKernels.addBias(qkv, rows: t, width: 3 * h, bias: p.pointer(l.qkvBias))
-            var probabilities: (UnsafeMutablePointer<Float>, [Int])?
-            if let saved, let activations, let total = activations.probabilityOffsets.last {
-                probabilities = (saved.probabilities.reserve(total), activations.probabilityOffsets)
-            }
-            selfAttention(qkv: qkv, batch: batch, into: context, workspace: ws, probabilities: probabilities)
-
-            // attention = LayerNorm(x + context Wo^T + bo).
-            BLAS.gemm(.none, .transpose, m: t, n: h, k: h, a: context, lda: h, b: p.pointer(l.attentionOutputWeight), ldb: h, c: attention, ldc: h)
-            RowKernels.addLayerNorm(attention, rows: t, width: h, bias: p.pointer(l.attentionOutputBias), residual: x,
-                                    gamma: p.pointer(l.attentionNormGamma), beta: p.pointer(l.attentionNormBeta), epsilon: c.layerNormEpsilon,
-                                    saveNormalized: saved?.normalized1.reserve(t * h), saveInverseStd: saved?.inverseStd1.reserve(t))
-
-            // x' = LayerNorm(attention + act(attention Wi^T + bi) Wout^T + bout).
-            BLAS.gemm(.none, .transpose, m: t, n: i, k: h, a: attention, lda: h, b: p.pointer(l.intermediateWeight), ldb: h, c: preActivation, ldc: i)
-            switch (c.activation, saved == nil) {
-            case (.gelu, true): RowKernels.addBiasGELU(preActivation, rows: t, width: i, bias: p.pointer(l.intermediateBias))
-            case (.relu, true): RowKernels.addBiasReLU(preActivation, rows: t, width: i, bias: p.pointer(l.intermediateBias))
-            case (.gelu, false):
-                RowKernels.addBias(preActivation, rows: t, width: i, bias: p.pointer(l.intermediateBias))
-                RowKernels.gelu(preActivation, into: activation, count: t * i)
-            case (.relu, false):
-                RowKernels.addBias(preActivation, rows: t, width: i, bias: p.pointer(l.intermediateBias))
-                RowKernels.relu(preActivation, into: activation, count: t * i)
-            }
-            BLAS.gemm(.none, .transpose, m: t, n: h, k: i, a: activation, lda: i, b: p.pointer(l.outputWeight), ldb: i, c: output, ldc: h)
-            RowKernels.addLayerNorm(output, rows: t, width: h, bias: p.pointer(l.outputBias), residual: attention,
-                                    gamma: p.pointer(l.outputNormGamma), beta: p.pointer(l.outputNormBeta), epsilon: c.layerNormEpsilon,
-                                    saveNormalized: saved?.normalized2.reserve(t * h), saveInverseStd: saved?.inverseStd2.reserve(t))
+            // With recomputation only the layer inputs are kept; `backward` runs the layer again.
+            let saved = activations.flatMap { $0.recomputesLayers ? nil : $0.layers[index] }
+            layerForward(index, batch, input: x, output: output, saved: saved, offsets: activations?.probabilityOffsets ?? [], workspace: ws)
             x = output
         }
         return x
+    }
+
+    /// One transformer layer: `output = layer(input)` (`output` may be `input`, for inference).
+    ///
+    /// - Parameter saved: where to keep the intermediates for the backward pass (the attention
+    ///   probabilities at `offsets`); nil reuses the workspace's buffers.
+    func layerForward(_ index: Int, _ batch: TokenBatch, input x: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
+                      saved: BertActivations.Layer?, offsets: [Int], workspace ws: EncoderWorkspace) {
+        let c = configuration, p = parameters, l = parameters.layout.layers[index]
+        let h = c.hiddenSize, t = batch.tokenCount, i = c.intermediateSize
+        let qkv = saved?.qkv.reserve(t * 3 * h) ?? ws.qkv.reserve(t * 3 * h)
+        let context = saved?.context.reserve(t * h) ?? ws.context.reserve(t * h)
+        let attention = saved?.attention.reserve(t * h) ?? ws.attention.reserve(t * h)
+        let preActivation = saved?.preActivation.reserve(t * i) ?? ws.intermediate.reserve(t * i)
+        // Inference applies the activation in place; training keeps its input for the backward pass.
+        let activation = saved?.activation.reserve(t * i) ?? preActivation
+
+        // Q, K, V = x Wqkv^T + b.
+        BLAS.gemm(.none, .transpose, m: t, n: 3 * h, k: h, a: x, lda: h, b: p.pointer(l.qkvWeight), ldb: h, c: qkv, ldc: 3 * h)
+        RowKernels.addBias(qkv, rows: t, width: 3 * h, bias: p.pointer(l.qkvBias))
+        var probabilities: (UnsafeMutablePointer<Float>, [Int])?
+        if let saved, let total = offsets.last { probabilities = (saved.probabilities.reserve(total), offsets) }
+        selfAttention(qkv: qkv, batch: batch, into: context, workspace: ws, probabilities: probabilities)
+
+        // attention = LayerNorm(x + context Wo^T + bo).
+        BLAS.gemm(.none, .transpose, m: t, n: h, k: h, a: context, lda: h, b: p.pointer(l.attentionOutputWeight), ldb: h, c: attention, ldc: h)
+        RowKernels.addLayerNorm(attention, rows: t, width: h, bias: p.pointer(l.attentionOutputBias), residual: x,
+                                gamma: p.pointer(l.attentionNormGamma), beta: p.pointer(l.attentionNormBeta), epsilon: c.layerNormEpsilon,
+                                saveNormalized: saved?.normalized1.reserve(t * h), saveInverseStd: saved?.inverseStd1.reserve(t))
+
+        // x' = LayerNorm(attention + act(attention Wi^T + bi) Wout^T + bout).
+        BLAS.gemm(.none, .transpose, m: t, n: i, k: h, a: attention, lda: h, b: p.pointer(l.intermediateWeight), ldb: h, c: preActivation, ldc: i)
+        switch (c.activation, saved == nil) {
+        case (.gelu, true): RowKernels.addBiasGELU(preActivation, rows: t, width: i, bias: p.pointer(l.intermediateBias))
+        case (.relu, true): RowKernels.addBiasReLU(preActivation, rows: t, width: i, bias: p.pointer(l.intermediateBias))
+        case (.gelu, false):
+            RowKernels.addBias(preActivation, rows: t, width: i, bias: p.pointer(l.intermediateBias))
+            RowKernels.gelu(preActivation, into: activation, count: t * i)
+        case (.relu, false):
+            RowKernels.addBias(preActivation, rows: t, width: i, bias: p.pointer(l.intermediateBias))
+            RowKernels.relu(preActivation, into: activation, count: t * i)
+        }
+        BLAS.gemm(.none, .transpose, m: t, n: h, k: i, a: activation, lda: i, b: p.pointer(l.outputWeight), ldb: i, c: output, ldc: h)
+        RowKernels.addLayerNorm(output, rows: t, width: h, bias: p.pointer(l.outputBias), residual: attention,
+                                gamma: p.pointer(l.outputNormGamma), beta: p.pointer(l.outputNormBeta), epsilon: c.layerNormEpsilon,
+                                saveNormalized: saved?.normalized2.reserve(t * h), saveInverseStd: saved?.inverseStd2.reserve(t))
     }
 
     /// Where each (sequence, head) block of attention probabilities starts when they are kept.

@@ -31,7 +31,7 @@ import Testing
         return zip(pooled, weights).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
 
-    func check(pooling: PoolingConfiguration, activation: BertConfiguration.Activation = .gelu) {
+    func check(pooling: PoolingConfiguration, activation: BertConfiguration.Activation = .gelu, recomputesLayers: Bool = false) {
         var configuration = TinyModel.configuration
         configuration.activation = activation
         let parameters = TinyModel.parameters(seed: 3, configuration: configuration)
@@ -42,7 +42,7 @@ import Testing
         let weights = (0..<(batch.count * h)).map { _ in Float.random(in: -1...1, using: &generator) }
 
         // Analytic gradient.
-        let activations = BertActivations(layerCount: configuration.layerCount)
+        let activations = BertActivations(layerCount: configuration.layerCount, recomputesLayers: recomputesLayers)
         let workspace = EncoderWorkspace()
         let hidden = encoder.forward(batch, workspace: workspace, activations: activations)
         var dHidden = [Float](repeating: 0, count: batch.tokenCount * h)
@@ -92,6 +92,38 @@ import Testing
     @Test func maxPooling() { check(pooling: PoolingConfiguration(mode: .max, normalize: false)) }
     @Test func meanSqrtLengthPooling() { check(pooling: PoolingConfiguration(mode: .meanSqrtLength, normalize: true)) }
     @Test func reluActivation() { check(pooling: PoolingConfiguration(mode: .mean, normalize: false), activation: .relu) }
+    @Test func recomputedLayers() { check(pooling: PoolingConfiguration(mode: .mean, normalize: true), recomputesLayers: true) }
+
+    /// Activation checkpointing: the backward pass that recomputes each layer from its kept input
+    /// gives the very gradient of the one that kept everything (same operations, same inputs),
+    /// while the forward pass keeps a fraction of the memory (a 4-layer model, so the saving is
+    /// visible: one layer's intermediates instead of four).
+    @Test func recomputationGivesTheSameGradientWithLessMemory() {
+        var configuration = TinyModel.configuration
+        configuration.layerCount = 4
+        let parameters = TinyModel.parameters(seed: 6, configuration: configuration)
+        let encoder = BertEncoder(parameters: parameters)
+        let batch = batch(), n = batch.tokenCount * configuration.hiddenSize
+        var generator = SeededGenerator(seed: 9)
+        let upstream = (0..<n).map { _ in Float.random(in: -1...1, using: &generator) }
+        func gradient(recompute: Bool) -> ([Float], [Float], Int) {
+            let activations = BertActivations(layerCount: configuration.layerCount, recomputesLayers: recompute)
+            let hidden = encoder.forward(batch, workspace: EncoderWorkspace(), activations: activations)
+            let output = Array(UnsafeBufferPointer(start: hidden, count: n))
+            let forwardBytes = activations.reservedBytes
+            var gradient = [Float](repeating: 0, count: parameters.layout.count)
+            upstream.withUnsafeBufferPointer { u in
+                gradient.withUnsafeMutableBufferPointer { encoder.backward(batch, activations: activations, outputGradient: u.baseAddress!, parameterGradient: $0.baseAddress!) }
+            }
+            return (output, gradient, forwardBytes)
+        }
+        let (keptOutput, kept, keptBytes) = gradient(recompute: false)
+        let (recomputedOutput, recomputed, recomputedBytes) = gradient(recompute: true)
+        #expect(keptOutput == recomputedOutput)
+        #expect(kept == recomputed)
+        #expect(kept.contains { $0 != 0 })
+        #expect(recomputedBytes * 3 < keptBytes, "forward pass kept \(recomputedBytes) bytes with recomputation, \(keptBytes) without")
+    }
 
     /// Training keeps activations but must compute exactly what inference computes.
     @Test func trainingForwardEqualsInferenceForward() {
