@@ -264,6 +264,8 @@ extension Bench {
         @Option(name: .long, help: "Sequences per chunk.") var chunkSize = 16
         @Option(name: .long, help: "Query truncation.") var queryMaxLength = 256
         @Option(name: .long, help: "Passage truncation.") var passageMaxLength = 256
+        @Flag(name: .long, help: "Recompute layer activations in the backward pass.") var gradientCheckpointing = false
+        @Flag(name: .long, help: "Separate query and passage towers.") var separateTowers = false
 
         func run() throws {
             let base = try modelOptions.loadEncoder()
@@ -276,6 +278,8 @@ extension Bench {
             options.queryMaxLength = queryMaxLength
             options.passageMaxLength = passageMaxLength
             options.threads = modelOptions.threads ?? EncodeOptions.defaultThreads
+            options.gradientCheckpointing = gradientCheckpointing
+            options.separateTowers = separateTowers
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("densekit-bench-train-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: folder) }
             let trainer = try DualEncoderTrainer(base: base, data: data, options: options, output: folder)
@@ -290,9 +294,9 @@ extension Bench {
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             let mean = seconds.reduce(0, +) / Double(max(1, seconds.count))
-            print(String(format: "{\"batch_size\":%d,\"negatives_per_query\":%d,\"chunk_size\":%d,\"steps\":%d,\"seconds_per_step\":%.3f,\"pairs_per_second\":%.2f,\"peak_rss_mb\":%.0f,\"threads\":%d}",
+            print(String(format: "{\"batch_size\":%d,\"negatives_per_query\":%d,\"chunk_size\":%d,\"steps\":%d,\"seconds_per_step\":%.3f,\"pairs_per_second\":%.2f,\"peak_rss_mb\":%.0f,\"threads\":%d,\"gradient_checkpointing\":%@,\"separate_towers\":%@}",
                          options.batchSize, options.negativesPerQuery, chunkSize, seconds.count, mean, Double(options.batchSize) / mean,
-                         Double(usage.ru_maxrss) / 1024, options.threads))
+                         Double(usage.ru_maxrss) / 1024, options.threads, "\(gradientCheckpointing)", "\(separateTowers)"))
         }
     }
 }

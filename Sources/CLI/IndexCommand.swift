@@ -58,7 +58,9 @@ struct Index: ParsableCommand {
         }
 
         func run() throws {
-            let encoder = try modelOptions.loadEncoder()
+            // Passages go through the passage tower of a two-tower model.
+            let model = try modelOptions.loadDualEncoder()
+            let encoder = model.passage
             let folder = try IndexFolder(path: index, create: true)
             var options = IndexBuilder.Options()
             options.factory = factory
@@ -69,7 +71,7 @@ struct Index: ParsableCommand {
             let builder = IndexBuilder(folder: folder, encoder: encoder, options: options)
             let source = try PassageReader(path: collection, format: format.corpusFormat, policy: skipBadLines ? .skip : .stop)
             try builder.prepare(source: URL(fileURLWithPath: collection).standardizedFileURL.path, format: source.format.rawValue,
-                                model: try encoder.identity())
+                                model: try model.identity())
 
             let alreadyStored = try folder.store.count()
             let progress = Progress("index build", total: try countLines(collection), unit: "passages", quiet: quiet, startingAt: alreadyStored)

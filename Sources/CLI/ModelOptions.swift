@@ -41,12 +41,27 @@ struct ModelOptions: ParsableArguments {
         return cache + "/models/all-MiniLM-L6-v2"
     }
 
+    /// The one model that the command runs; a two-tower folder is refused with the way out.
     func loadEncoder() throws -> SentenceEncoder {
-        let override = pooling.map { PoolingConfiguration(mode: $0, normalize: normalize) }
+        try checkExists()
+        if DualEncoder.isTwoTower(directory) {
+            throw ValidationError("\(directory.path) is a two-tower model; pass --model \(directory.appendingPathComponent(DualEncoder.queryFolder).path) for queries or \(directory.appendingPathComponent(DualEncoder.passageFolder).path) for passages")
+        }
+        return try SentenceEncoder.load(directory: directory, pooling: poolingOverride)
+    }
+
+    /// The query and passage encoders: a two-tower folder's towers, or one model for both.
+    func loadDualEncoder() throws -> DualEncoder {
+        try checkExists()
+        return try DualEncoder.load(directory: directory, pooling: poolingOverride)
+    }
+
+    private var poolingOverride: PoolingConfiguration? { pooling.map { PoolingConfiguration(mode: $0, normalize: normalize) } }
+
+    private func checkExists() throws {
         if model == nil && !FileManager.default.fileExists(atPath: directory.path) {
             throw ValidationError("no model at \(directory.path); pass --model DIR or run scripts/fetch-model.sh")
         }
-        return try SentenceEncoder.load(directory: directory, pooling: override)
     }
 
     var encodeOptions: EncodeOptions { EncodeOptions(batchSize: batchSize, threads: threads, maxLength: maxLength) }

@@ -13,7 +13,7 @@ struct Train: ParsableCommand {
     /// `densekit train dual`.
     struct Dual: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Fine-tune a dual encoder (queries and passages through one shared encoder) with a contrastive loss.",
+            abstract: "Fine-tune a dual encoder (one encoder shared by queries and passages, or two towers) with a contrastive loss.",
             discussion: """
             Each step draws --batch-size training queries, one relevant passage each, and
             --negatives-per-query hard negatives each from --negatives (a file of lines
@@ -24,8 +24,12 @@ struct Train: ParsableCommand {
             dcl (decoupled contrastive: positive removed from the denominator),
             decoupled-softmax (DEXML: each positive competes only with negatives).
             Batches larger than --chunk-size sequences per worker use GradCache: memory is
-            bounded by the chunk, not the batch. Output: a sentence-transformers folder in --out,
-            with checkpoint-STEP/ folders; --resume continues from the latest one.
+            bounded by the chunk, not the batch; --gradient-checkpointing also recomputes each
+            layer in the backward pass, so a chunk holds one layer's activations, not all.
+            --separate-towers trains a query tower and a passage tower, both starting from --model.
+            Output: a sentence-transformers folder in --out (with --separate-towers, query_model/
+            and passage_model/ folders and towers.json, which index build and search read as one
+            model), with checkpoint-STEP/ folders; --resume continues from the latest one.
             """)
 
         @OptionGroup var modelOptions: ModelOptions
@@ -82,6 +86,12 @@ struct Train: ParsableCommand {
         var evalCollection: String?
         @Option(name: .long, help: "Stop after this many minutes of training (then save and evaluate).")
         var timeBudget: Double?
+        @Option(name: .long, help: "Stop after this many steps, although the schedule plans --steps (then save and evaluate).")
+        var stopAfter: Int?
+        @Flag(name: .long, help: "Train separate query and passage towers (both start from --model).")
+        var separateTowers = false
+        @Flag(name: .long, help: "Recompute layer activations in the backward pass: less memory, about a third more compute.")
+        var gradientCheckpointing = false
         @Flag(name: .long, help: "No progress on stderr.")
         var quiet = false
 
@@ -90,10 +100,11 @@ struct Train: ParsableCommand {
             guard (evalQueries == nil) == (evalQrels == nil) else { throw ValidationError("--eval-queries and --eval-qrels go together") }
             guard modelOptions.batchSize > 1 else { throw ValidationError("--batch-size must be at least 2") }
             guard LearningRateSchedule.Decay(rawValue: decay) != nil else { throw ValidationError("--decay is linear, cosine or constant") }
+            if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be positive") }
         }
 
         func run() throws {
-            let base = try modelOptions.loadEncoder()
+            let base = try modelOptions.loadDualEncoder()
             warn("train: reading \(collection), \(queries), \(qrels)")
             let data = try TrainingData.load(collection: collection, queries: queries, qrels: qrels, negatives: negatives)
             var options = TrainerOptions()
@@ -114,6 +125,9 @@ struct Train: ParsableCommand {
             options.checkpointEvery = checkpointEvery
             options.threads = modelOptions.threads ?? EncodeOptions.defaultThreads
             options.timeBudgetSeconds = (timeBudget ?? 0) * 60
+            options.stopAfterSteps = stopAfter ?? 0
+            options.separateTowers = separateTowers
+            options.gradientCheckpointing = gradientCheckpointing
             let perEpoch = max(1, data.queryIds.count / options.batchSize)
             options.totalSteps = steps ?? (epochs ?? 1) * perEpoch
             _ = try options.makeLoss()
@@ -122,7 +136,7 @@ struct Train: ParsableCommand {
             if resume {
                 if let step = try trainer.resume() { warn("train: resuming from step \(step)") } else { warn("train: no checkpoint in \(out); starting fresh") }
             }
-            var evaluate: ((SentenceEncoder) throws -> String)?
+            var evaluate: ((DualEncoder) throws -> String)?
             if let evalQueries, let evalQrels {
                 var evaluator = try RetrievalEvaluator(collection: evalCollection ?? collection, queries: evalQueries, qrels: evalQrels,
                                                        metrics: try Metric.parseList("MRR@10,R@10,nDCG@10"))

@@ -145,3 +145,20 @@ extension SentenceEncoder {
                              dimension: dimension, pooling: pooling.mode.rawValue, normalized: pooling.normalize, maxLength: maxLength)
     }
 }
+
+extension DualEncoder {
+    /// The identity an index built with this pair records: the model's own when tied (so an
+    /// index records the same identity whichever way the model was loaded), else both towers'
+    /// fingerprints under the parent folder, with the passage tower's vector settings.
+    public func identity() throws -> ModelIdentity {
+        let passageIdentity = try passage.identity()
+        guard !isTied else { return passageIdentity }
+        guard let directory else { throw IndexError.invalid("a two-tower model built in memory has no folder to record") }
+        let queryIdentity = try query.identity()
+        var pair = passageIdentity
+        pair.name = directory.lastPathComponent
+        pair.path = directory.standardizedFileURL.path
+        pair.weightsFingerprint = "query \(queryIdentity.weightsFingerprint); passage \(passageIdentity.weightsFingerprint)"
+        return pair
+    }
+}

@@ -15,10 +15,12 @@ public struct Hit: Sendable, Equatable {
     public var text: String
 }
 
-/// Queries in, ranked passages out: encodes queries with the index's own model, searches the
-/// FAISS index and maps FAISS labels back to corpus ids through the store.
+/// Queries in, ranked passages out: encodes queries with the index's own model (its query tower,
+/// for a two-tower model), searches the FAISS index and maps FAISS labels back to corpus ids
+/// through the store.
 public final class Searcher: @unchecked Sendable {
     public let folder: IndexFolder
+    /// The query encoder.
     public let encoder: SentenceEncoder
     public let index: FaissIndex
     public let manifest: StoreManifest
@@ -34,12 +36,14 @@ public final class Searcher: @unchecked Sendable {
         let manifest = try folder.manifest()
         self.manifest = manifest
         let modelURL = model ?? URL(fileURLWithPath: manifest.model.path)
+        let pair: DualEncoder
         do {
-            encoder = try SentenceEncoder.load(directory: modelURL)
+            pair = try DualEncoder.load(directory: modelURL)
         } catch {
             throw IndexError.invalid("\(folder.path) was built with the model at \(manifest.model.path), which cannot be loaded (\(error)); pass --model with the same model")
         }
-        let identity = try encoder.identity()
+        encoder = pair.query
+        let identity = try pair.identity()
         guard identity.weightsFingerprint == manifest.model.weightsFingerprint, identity.dimension == manifest.model.dimension,
               identity.pooling == manifest.model.pooling, identity.normalized == manifest.model.normalized else {
             throw StoreError.mismatch(path: folder.path, reason: "query model \(modelURL.path) (weights \(identity.weightsFingerprint), dimension \(identity.dimension), \(identity.pooling) pooling\(identity.normalized ? ", normalized" : "")) differs from the index's model \(manifest.model.path) (weights \(manifest.model.weightsFingerprint), dimension \(manifest.model.dimension), \(manifest.model.pooling) pooling\(manifest.model.normalized ? ", normalized" : ""))")

@@ -4,10 +4,12 @@ import DensekitTensor
 import DensekitTokenizer
 import Foundation
 
-/// One training step's loss and parameter gradient for a dual encoder whose query and passage
-/// towers share one BERT encoder, with GradCache when the batch does not fit in memory.
+/// One training step's loss and parameter gradient for a dual encoder, with GradCache when the
+/// batch does not fit in memory. Queries and passages go through one shared BERT encoder, or
+/// through two towers (`towers[0]` for queries, `towers[1]` for passages).
 ///
-/// The batch's sequences (queries, then candidates) are cut into chunks of `chunkSize`.
+/// The batch's sequences (queries, then candidates) are cut into chunks of `chunkSize` (with two
+/// towers, queries and candidates are chunked apart, so that a chunk runs through one tower).
 /// - When there are no more chunks than workers, each worker keeps its chunk's activations from
 ///   the forward pass, the loss is computed on all embeddings, and each worker backpropagates
 ///   its chunk: the plain computation.
@@ -18,12 +20,18 @@ import Foundation
 ///   result is the same gradient (to rounding), at the price of a second forward pass.
 ///
 /// Chunks run on `threads` workers, each with its own activations and gradient accumulator;
-/// the accumulators are summed at the end.
+/// the accumulators are summed at the end. With `recomputesLayers`, each chunk's backward pass
+/// recomputes layer intermediates from layer inputs (activation checkpointing), so a chunk's
+/// activation memory is one layer's rather than all of them.
 public final class ContrastiveStep {
-    public let encoder: BertEncoder
+    /// The query tower, then the passage tower when they are separate.
+    public let towers: [BertEncoder]
     public let pooling: PoolingConfiguration
     public let chunkSize: Int
     private let workers: [Worker]
+
+    /// The query tower (the only one when tied).
+    public var encoder: BertEncoder { towers[0] }
 
     /// What one worker owns.
     final class Worker: @unchecked Sendable {
@@ -34,8 +42,8 @@ public final class ContrastiveStep {
         /// Chunks this worker holds activations for (plain mode).
         var keptChunk: Int?
 
-        init(layerCount: Int, parameterCount: Int) {
-            activations = BertActivations(layerCount: layerCount)
+        init(layerCount: Int, parameterCount: Int, recomputesLayers: Bool) {
+            activations = BertActivations(layerCount: layerCount, recomputesLayers: recomputesLayers)
             count = parameterCount
             gradient = .allocate(capacity: max(parameterCount, 1))
         }
@@ -43,18 +51,35 @@ public final class ContrastiveStep {
         deinit { gradient.deallocate() }
     }
 
-    /// A step for `encoder` (whose parameters it reads and whose gradient it computes), with
-    /// `threads` workers, each owning activations and a gradient accumulator.
-    public init(encoder: BertEncoder, pooling: PoolingConfiguration, chunkSize: Int, threads: Int = EncodeOptions.defaultThreads) {
-        self.encoder = encoder
-        self.pooling = pooling
-        self.chunkSize = max(1, chunkSize)
-        let layout = encoder.parameters.layout
-        workers = (0..<max(1, threads)).map { _ in Worker(layerCount: layout.configuration.layerCount, parameterCount: layout.count) }
+    /// A step for one encoder shared by queries and passages.
+    public convenience init(encoder: BertEncoder, pooling: PoolingConfiguration, chunkSize: Int, threads: Int = EncodeOptions.defaultThreads,
+                            recomputesLayers: Bool = false) {
+        self.init(towers: [encoder], pooling: pooling, chunkSize: chunkSize, threads: threads, recomputesLayers: recomputesLayers)
     }
 
+    /// A step for `towers` (whose parameters it reads and whose gradients it computes): one
+    /// shared encoder, or query and passage towers of the same layout; with `threads` workers,
+    /// each owning activations and a gradient accumulator.
+    ///
+    /// - Precondition: one or two towers, all with the same layout.
+    public init(towers: [BertEncoder], pooling: PoolingConfiguration, chunkSize: Int, threads: Int = EncodeOptions.defaultThreads,
+                recomputesLayers: Bool = false) {
+        precondition((1...2).contains(towers.count), "one shared encoder or two towers")
+        precondition(towers.allSatisfy { $0.parameters.layout.count == towers[0].parameters.layout.count }, "towers must share a layout")
+        self.towers = towers
+        self.pooling = pooling
+        self.chunkSize = max(1, chunkSize)
+        let layout = towers[0].parameters.layout
+        workers = (0..<max(1, threads)).map { _ in
+            Worker(layerCount: layout.configuration.layerCount, parameterCount: layout.count * towers.count, recomputesLayers: recomputesLayers)
+        }
+    }
+
+    /// Activation memory reserved by the workers so far, in bytes.
+    public var activationBytes: Int { workers.reduce(0) { $0 + $1.activations.reservedBytes } }
+
     /// The step's loss (mean over queries), with its gradient with respect to every parameter
-    /// written to `gradient` (`layout.count` floats, overwritten).
+    /// written to `gradient` (`layout.count` floats per tower, query tower first; overwritten).
     ///
     /// - Parameters:
     ///   - queries, candidates: tokenized sequences; candidate `j` is row `j` of the loss's `P`.
@@ -62,9 +87,15 @@ public final class ContrastiveStep {
     public func run(queries: [Encoding], candidates: [Encoding], positives: [[Int]], loss: any ContrastiveLoss,
                     gradient: UnsafeMutablePointer<Float>) throws -> Float {
         let sequences = queries + candidates
-        let encoder = self.encoder, pooling = self.pooling
-        let d = encoder.configuration.hiddenSize
-        let chunks = stride(from: 0, to: sequences.count, by: chunkSize).map { $0..<min($0 + chunkSize, sequences.count) }
+        let towers = self.towers, pooling = self.pooling
+        let d = towers[0].configuration.hiddenSize
+        let count = towers[0].parameters.layout.count
+        // (sequences, tower) per chunk.
+        func cut(_ range: Range<Int>, tower: Int) -> [(Range<Int>, Int)] {
+            stride(from: range.lowerBound, to: range.upperBound, by: chunkSize).map { ($0..<min($0 + chunkSize, range.upperBound), tower) }
+        }
+        let chunks = towers.count == 1 ? cut(0..<sequences.count, tower: 0)
+            : cut(0..<queries.count, tower: 0) + cut(queries.count..<sequences.count, tower: 1)
         let keepActivations = chunks.count <= workers.count
         // Single-threaded BLAS inside each worker: the workers are the parallelism.
         if BLAS.threads != 1 { BLAS.setThreads(1) }
@@ -74,9 +105,9 @@ public final class ContrastiveStep {
         embeddings.withUnsafeMutableBufferPointer { buffer in
             let output = SendableFloats(buffer.baseAddress!)
             parallel(chunks.count) { chunkIndex, worker in
-                let chunk = chunks[chunkIndex]
+                let (chunk, tower) = chunks[chunkIndex]
                 let batch = Self.batch(sequences[chunk])
-                let hidden = encoder.forward(batch, workspace: worker.workspace, activations: keepActivations ? worker.activations : nil)
+                let hidden = towers[tower].forward(batch, workspace: worker.workspace, activations: keepActivations ? worker.activations : nil)
                 pooling.pool(hidden: hidden, batch: batch, width: d, into: output.pointer + chunk.lowerBound * d)
                 worker.keptChunk = keepActivations ? chunkIndex : nil
             }
@@ -92,22 +123,23 @@ public final class ContrastiveStep {
         embeddingGradient.withUnsafeBufferPointer { buffer in
             let upstream = SendableFloats(UnsafeMutablePointer(mutating: buffer.baseAddress!))
             parallel(chunks.count) { chunkIndex, worker in
-                let chunk = chunks[chunkIndex]
+                let (chunk, tower) = chunks[chunkIndex]
                 let batch = Self.batch(sequences[chunk])
                 let hidden: UnsafeMutablePointer<Float>
                 if keepActivations, worker.keptChunk == chunkIndex {
                     hidden = worker.activations.output.pointer
                 } else {
-                    hidden = encoder.forward(batch, workspace: worker.workspace, activations: worker.activations)
+                    hidden = towers[tower].forward(batch, workspace: worker.workspace, activations: worker.activations)
                 }
                 let dHidden = worker.workspace.backwardScratch.reserve(batch.tokenCount * d)
                 pooling.poolBackward(hidden: hidden, batch: batch, width: d, pooledGradient: upstream.pointer + chunk.lowerBound * d, into: dHidden)
-                encoder.backward(batch, activations: worker.activations, outputGradient: dHidden, parameterGradient: worker.gradient)
+                towers[tower].backward(batch, activations: worker.activations, outputGradient: dHidden,
+                                       parameterGradient: worker.gradient + tower * count)
             }
         }
-        let count = encoder.parameters.layout.count
-        gradient.update(from: workers[0].gradient, count: count)
-        for worker in workers.dropFirst() { RowKernels.add(gradient, worker.gradient, count) }
+        let total = count * towers.count
+        gradient.update(from: workers[0].gradient, count: total)
+        for worker in workers.dropFirst() { RowKernels.add(gradient, worker.gradient, total) }
         return output.value
     }
 

@@ -40,9 +40,14 @@ public struct RetrievalEvaluator {
 
     /// The metrics' means for `model`, formatted as `MRR@10 0.5599, R@10 0.7703`.
     public func evaluate(_ model: SentenceEncoder, k: Int = 100) throws -> String {
-        let p = model.encode(passages, options: EncodeOptions(batchSize: 64, maxLength: passageMaxLength))
-        let q = model.encode(queries, options: EncodeOptions(batchSize: 64, maxLength: queryMaxLength))
-        let index = try FaissIndex(factory: "Flat", dimension: model.dimension, metric: .innerProduct)
+        try evaluate(DualEncoder(tied: model), k: k)
+    }
+
+    /// The metrics' means for queries embedded by `model.query` and passages by `model.passage`.
+    public func evaluate(_ model: DualEncoder, k: Int = 100) throws -> String {
+        let p = model.passage.encode(passages, options: EncodeOptions(batchSize: 64, maxLength: passageMaxLength))
+        let q = model.query.encode(queries, options: EncodeOptions(batchSize: 64, maxLength: queryMaxLength))
+        let index = try FaissIndex(factory: "Flat", dimension: model.passage.dimension, metric: .innerProduct)
         let labels = (0..<passageIds.count).map(Int64.init)
         try p.values.withUnsafeBufferPointer { try index.add($0.baseAddress!, count: passageIds.count, ids: labels) }
         let depth = min(k, passageIds.count)

@@ -30,6 +30,14 @@ public struct TrainerOptions: Codable, Sendable, Equatable {
     /// Stop (and save) once this many seconds of training have passed; 0 = no limit. The
     /// schedule still follows `totalSteps`, so set it to about what the budget allows.
     public var timeBudgetSeconds: Double = 0
+    /// Stop (and save) after this many steps although the schedule plans `totalSteps`; 0 = no
+    /// such stop. Reproduces a run that a time budget stopped, step for step.
+    public var stopAfterSteps = 0
+    /// Train a query tower and a passage tower apart (both start from the base model).
+    public var separateTowers = false
+    /// Recompute each layer's intermediates in the backward pass instead of keeping them
+    /// (activation checkpointing): less memory per chunk, about a third more compute.
+    public var gradientCheckpointing = false
 
     /// The defaults above.
     public init() {}

@@ -73,4 +73,57 @@ import Testing
         let numeric = (try lossAt(1) - lossAt(-1)) / (2 * Double(epsilon))
         #expect(abs(numeric - analytic) <= 2e-3 + 0.02 * max(abs(numeric), abs(analytic)), "finite difference \(numeric), analytic \(analytic)")
     }
+
+    /// Two towers of a step: copies of the encoder's parameters (perturbed by `noise` when > 0).
+    func towers(of encoder: SentenceEncoder, noise: Float) -> [BertEncoder] {
+        var generator = SeededGenerator(seed: 17)
+        return (0..<2).map { _ in
+            let source = encoder.encoder.parameters
+            let copy = BertParameters(layout: source.layout)
+            for k in 0..<source.layout.count { copy.values[k] = source.values[k] + noise * Float.random(in: -1...1, using: &generator) }
+            return BertEncoder(parameters: copy)
+        }
+    }
+
+    func run(towers: [BertEncoder], pooling: PoolingConfiguration, _ q: [Encoding], _ p: [Encoding], chunkSize: Int, threads: Int,
+             recompute: Bool = false) throws -> (Float, [Float]) {
+        let step = ContrastiveStep(towers: towers, pooling: pooling, chunkSize: chunkSize, threads: threads, recomputesLayers: recompute)
+        var gradient = [Float](repeating: .nan, count: towers[0].parameters.layout.count * towers.count)
+        let loss = InfoNCELoss(similarity: .cosine(scale: 20))
+        let value = try gradient.withUnsafeMutableBufferPointer { try step.run(queries: q, candidates: p, positives: positives, loss: loss, gradient: $0.baseAddress!) }
+        return (value, gradient)
+    }
+
+    /// With identical towers, the model is the shared one: the same loss, and each parameter's
+    /// shared gradient is the sum of its query-tower and passage-tower gradients (the shared
+    /// weight is used on both paths), while each tower alone gets only its own path's part.
+    @Test func identicalTowersSumToTheSharedGradient() throws {
+        let (encoder, q, p) = try setUp()
+        let (sharedLoss, shared) = try run(encoder, q, p, chunkSize: 100, threads: 1, loss: InfoNCELoss(similarity: .cosine(scale: 20)))
+        let (towerLoss, split) = try run(towers: towers(of: encoder, noise: 0), pooling: encoder.pooling, q, p, chunkSize: 3, threads: 2)
+        let count = shared.count
+        #expect(abs(sharedLoss - towerLoss) <= 1e-6 * max(1, abs(sharedLoss)))
+        let scale = shared.map(abs).max() ?? 1
+        let worst = (0..<count).map { abs(shared[$0] - (split[$0] + split[count + $0])) }.max() ?? .infinity
+        #expect(worst <= 1e-5 * max(1, scale), "max difference \(worst), gradient scale \(scale)")
+        // Neither tower alone carries the whole gradient.
+        let queryOnly = (0..<count).map { abs(shared[$0] - split[$0]) }.max() ?? 0
+        #expect(queryOnly > 1e-3 * scale)
+    }
+
+    /// Different towers: GradCache and layer recomputation give the plain computation's loss
+    /// and gradients for both towers.
+    @Test(arguments: [(3, 2, false), (2, 1, true), (100, 1, true)])
+    func separateTowersGradCacheMatchesPlain(chunkSize: Int, threads: Int, recompute: Bool) throws {
+        let (encoder, q, p) = try setUp()
+        let towers = towers(of: encoder, noise: 0.05)
+        let (plainLoss, plain) = try run(towers: towers, pooling: encoder.pooling, q, p, chunkSize: 100, threads: 1)
+        let (otherLoss, other) = try run(towers: towers, pooling: encoder.pooling, q, p, chunkSize: chunkSize, threads: threads, recompute: recompute)
+        #expect(abs(plainLoss - otherLoss) <= 1e-5 * max(1, abs(plainLoss)))
+        let scale = plain.map(abs).max() ?? 1
+        let worst = zip(plain, other).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-5 * max(1, scale), "max difference \(worst), gradient scale \(scale)")
+        let count = plain.count / 2
+        #expect(plain[..<count].contains { $0 != 0 } && plain[count...].contains { $0 != 0 })
+    }
 }

@@ -1,0 +1,66 @@
+import DensekitTestSupport
+import Foundation
+import Testing
+
+/// `densekit train dual` as a user runs it, on a tiny random model (fast) and a tiny corpus.
+@Suite(.serialized) struct TrainCommandTests {
+    /// 16 passages of 5 tiny-model words; query i asks for passage i with its first two words.
+    func corpus() throws -> (collection: String, queries: String, qrels: String) {
+        let words = TinyModel.words.filter { !$0.hasPrefix("##") && $0.first?.isLetter == true }
+        var collection = "", queries = "", qrels = ""
+        for i in 0..<16 {
+            let text = (0..<5).map { words[(i * 7 + $0 * 3) % words.count] }
+            collection += "p\(i)\t\(text.joined(separator: " "))\n"
+            queries += "q\(i)\t\(text.prefix(2).joined(separator: " "))\n"
+            qrels += "q\(i)\t0\tp\(i)\t1\n"
+        }
+        let c = try CommandRunner.temporaryFile(Array(collection.utf8), name: "collection.tsv")
+        let folder = URL(fileURLWithPath: c).deletingLastPathComponent()
+        try queries.write(to: folder.appendingPathComponent("queries.tsv"), atomically: true, encoding: .utf8)
+        try qrels.write(to: folder.appendingPathComponent("qrels.tsv"), atomically: true, encoding: .utf8)
+        return (c, folder.appendingPathComponent("queries.tsv").path, folder.appendingPathComponent("qrels.tsv").path)
+    }
+
+    func embedding(_ model: String, _ text: String) throws -> [Float] {
+        struct Row: Decodable { let embedding: [Float] }
+        let result = try CommandRunner.run(["embed", "--model", model, "--quiet"], stdin: text + "\n")
+        #expect(result.status == 0, "\(result.stderr)")
+        return try JSONDecoder().decode(Row.self, from: Data(result.stdout.utf8)).embedding
+    }
+
+    /// Two towers trained apart make one model for index build and search: passages through the
+    /// passage tower, queries through the query tower (the search score is the dot product of
+    /// the two towers' embeddings); a single tower is not taken for the pair.
+    @Test func separateTowersIndexAndSearchAsOneModel() throws {
+        let (collection, queries, qrels) = try corpus()
+        let base = try TinyModel.writeFolder(at: TinyModel.temporaryFolder()).path
+        let out = try TinyModel.temporaryFolder().appendingPathComponent("towers").path
+        let train = try CommandRunner.run(["train", "dual", "--model", base, "--collection", collection, "--queries", queries, "--qrels", qrels,
+                                           "--batch-size", "4", "--chunk-size", "2", "--steps", "3", "--lr", "1e-3", "--separate-towers",
+                                           "--gradient-checkpointing", "--out", out, "--quiet"])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("after 3 of 3 steps"), "\(train.stdout)")
+        #expect(FileManager.default.fileExists(atPath: out + "/towers.json"))
+
+        let index = out + ".index"
+        let build = try CommandRunner.run(["index", "build", "--model", out, "--index", index, "--collection", collection, "--quiet"])
+        #expect(build.status == 0, "\(build.stderr)")
+        let query = "cat sat"
+        let search = try CommandRunner.run(["search", "--index", index, "-k", "1", "--json", query])
+        #expect(search.status == 0, "\(search.stderr)")
+        let object = try JSONSerialization.jsonObject(with: search.stdoutData) as? [String: Any]
+        let top = try #require((object?["hits"] as? [[String: Any]])?.first)
+        let score = try #require(top["score"] as? Double), text = try #require(top["text"] as? String)
+        let q = try embedding(out + "/query_model", query), p = try embedding(out + "/passage_model", text)
+        let dot = zip(q, p).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        #expect(abs(dot - score) < 1e-4, "search score \(score), query tower . passage tower \(dot)")
+        // Had the passage tower embedded the query, the score would differ: the towers differ.
+        let wrong = zip(try embedding(out + "/passage_model", query), p).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        #expect(abs(wrong - score) > 1e-4)
+
+        let single = try CommandRunner.run(["search", "--index", index, "--model", out + "/passage_model", query])
+        #expect(single.status != 0 && single.stderr.contains("differs from the index's model"), "\(single.stderr)")
+        let embed = try CommandRunner.run(["embed", "--model", out, "--quiet"], stdin: "cat\n")
+        #expect(embed.status != 0 && embed.stderr.contains("two-tower model") && embed.stderr.contains("query_model"), "\(embed.stderr)")
+    }
+}
