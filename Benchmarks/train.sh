@@ -21,6 +21,8 @@ dk32="$("$dk" bench train "${common[@]}" --batch-size 32 --steps 5 --threads 2)"
 st32="$("$venv/bin/python" Benchmarks/st_train.py --model "$DENSEKIT_MODEL" "${common[@]}" --batch-size 32 --steps 3 --threads 2)"
 dk128gc="$("$dk" bench train "${common[@]}" --batch-size 128 --chunk-size 16 --steps 2 --threads 2)"
 dk128plain="$("$dk" bench train "${common[@]}" --batch-size 128 --chunk-size 192 --steps 2 --threads 2)"
+dk128ckpt="$("$dk" bench train "${common[@]}" --batch-size 128 --chunk-size 192 --steps 2 --threads 2 --gradient-checkpointing)"
+dk128both="$("$dk" bench train "${common[@]}" --batch-size 128 --chunk-size 16 --steps 2 --threads 2 --gradient-checkpointing)"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 j() { python3 -c "import json,sys; print(round(json.loads(sys.argv[1])[sys.argv[2]], 2))" "$1" "$2"; }
@@ -44,7 +46,10 @@ cat > "$result" <<MD
 |---|---|---|
 | GradCache, chunks of 16 | $(j "$dk128gc" seconds_per_step) | $(j "$dk128gc" peak_rss_mb) |
 | without (one chunk per worker) | $(j "$dk128plain" seconds_per_step) | $(j "$dk128plain" peak_rss_mb) |
+| one chunk per worker, gradient checkpointing (layers recomputed) | $(j "$dk128ckpt" seconds_per_step) | $(j "$dk128ckpt" peak_rss_mb) |
+| GradCache chunks of 16 and gradient checkpointing | $(j "$dk128both" seconds_per_step) | $(j "$dk128both" peak_rss_mb) |
 
-Raw: densekit \`$dk32\`; sentence-transformers \`$st32\`; GradCache \`$dk128gc\`; plain \`$dk128plain\`.
+Raw: densekit \`$dk32\`; sentence-transformers \`$st32\`; GradCache \`$dk128gc\`; plain \`$dk128plain\`;
+checkpointing \`$dk128ckpt\`; both \`$dk128both\`.
 MD
 cat "$result"
