@@ -37,8 +37,12 @@ import Testing
         let out = try TinyModel.temporaryFolder().appendingPathComponent("towers").path
         let train = try CommandRunner.run(["train", "dual", "--model", base, "--collection", collection, "--queries", queries, "--qrels", qrels,
                                            "--batch-size", "4", "--chunk-size", "2", "--steps", "3", "--lr", "1e-3", "--separate-towers",
-                                           "--gradient-checkpointing", "--out", out, "--quiet"])
+                                           "--gradient-checkpointing", "--checkpoint-every", "2", "--eval-queries", queries, "--eval-qrels", qrels,
+                                           "--out", out, "--quiet"])
         #expect(train.status == 0, "\(train.stderr)")
+        // Dev metrics before training, at the checkpoint of step 2 and at the end.
+        #expect(train.stderr.components(separatedBy: "MRR@10 ").count - 1 == 3, "\(train.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out + "/checkpoint-2/towers.json"))
         #expect(train.stdout.contains("after 3 of 3 steps"), "\(train.stdout)")
         #expect(FileManager.default.fileExists(atPath: out + "/towers.json"))
 
