@@ -75,9 +75,6 @@ public final class ContrastiveStep {
         }
     }
 
-    /// Activation memory reserved by the workers so far, in bytes.
-    public var activationBytes: Int { workers.reduce(0) { $0 + $1.activations.reservedBytes } }
-
     /// The step's loss (mean over queries), with its gradient with respect to every parameter
     /// written to `gradient` (`layout.count` floats per tower, query tower first; overwritten).
     ///
