@@ -21,10 +21,11 @@ let package = Package(
         // MARK: Bridges to system libraries (Debian: libopenblas-dev, liblmdb-dev, libfaiss-dev).
         .systemLibrary(name: "COpenBLAS", path: "Sources/Bridges/COpenBLAS"),
         .systemLibrary(name: "CLMDB", path: "Sources/Bridges/CLMDB"),
+        .target(name: "CCPU", path: "Sources/Bridges/CCPU"),
         .target(
             name: "CFaiss",
             path: "Sources/Bridges/CFaiss",
-            cxxSettings: [.headerSearchPath("include")],
+            cxxSettings: [.headerSearchPath("include"), .headerSearchPath("compat")],
             linkerSettings: [
                 .linkedLibrary("faiss"), .linkedLibrary("openblas"), .linkedLibrary("lapack"),
                 .linkedLibrary("gomp"), .linkedLibrary("stdc++"), .linkedLibrary("m"),
@@ -34,7 +35,7 @@ let package = Package(
         // MARK: The pipeline.
         .target(name: "DensekitCorpus", path: "Sources/Corpus"),
         .target(name: "DensekitTokenizer", path: "Sources/Tokenizer"),
-        .target(name: "DensekitTensor", dependencies: ["COpenBLAS"], path: "Sources/Tensor"),
+        .target(name: "DensekitTensor", dependencies: ["COpenBLAS", "CCPU"], path: "Sources/Tensor"),
         .target(
             name: "DensekitEncoder",
             dependencies: ["DensekitTokenizer", "DensekitTensor"],

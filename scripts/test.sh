@@ -15,4 +15,9 @@ scripts/fetch-model.sh "$DENSEKIT_MODEL"
 # each keeps them from starving one another (see the README's threading note).
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 swift build -c release --build-tests
+# OpenBLAS picks its kernels when a process loads it and takes CPUs newer than itself for
+# generic ones; the densekit binary restarts itself with the right OPENBLAS_CORETYPE, and this
+# gives the test process (which links OpenBLAS too) the same kernels. Prints nothing when
+# OpenBLAS's own choice stands or OPENBLAS_CORETYPE is already set.
+eval "$("$(swift build -c release --show-bin-path)/densekit" system --shell)"
 swift test -c release --skip-build "$@"

@@ -89,7 +89,8 @@ struct Bench: ParsableCommand {
     /// `densekit bench sgemm`.
     struct SgemmBench: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "sgemm", abstract: "cblas_sgemm GFLOP/s on square matrices: the machine's ceiling for encoding.")
+            commandName: "sgemm", abstract: "cblas_sgemm GFLOP/s on square matrices: the machine's ceiling for encoding.",
+            discussion: "Prints the processor and the OpenBLAS core (kernel set) that ran, with why; `densekit system` says more.")
 
         @Option(name: .long, help: "Matrix size n (n x n times n x n).")
         var size = 2048
@@ -115,7 +116,13 @@ struct Bench: ParsableCommand {
                 best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }
             let gflops = 2 * Double(n) * Double(n) * Double(n) / best / 1e9
-            print(String(format: "{\"size\":%d,\"threads\":%d,\"seconds\":%.4f,\"gflops_per_second\":%.1f}", n, threads, best, gflops))
+            let status = BLASCoreStatus.current
+            let object: [String: Any] = [
+                "size": n, "threads": threads, "seconds": (best * 1e4).rounded() / 1e4, "gflops_per_second": (gflops * 10).rounded() / 10,
+                "cpu": CPUFeatures.current.model, "blas_core": status.loaded.name, "blas_core_reason": status.reason,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
         }
     }
 }
@@ -151,6 +158,9 @@ extension Bench {
         @Option(name: .long, help: "Timed repetitions (best reported).")
         var repeats = 3
 
+        @Option(name: .long, help: "Distance kernel of the timed index (\(FaissIndex.DistanceKernel.allCases.map(\.rawValue).joined(separator: ", ")); default: the best this processor runs). `faiss` times Debian's FAISS alone.")
+        var distances: FaissIndex.DistanceKernel?
+
         func run() throws {
             FaissIndex.setThreads(threads)
             BLAS.setThreads(threads)
@@ -167,9 +177,10 @@ extension Bench {
             let metric = FaissIndex.Metric(rawValue: manifest.metric) ?? .innerProduct
             let ids = (0..<count).map(Int64.init)
 
-            func build(_ factory: String) throws -> (FaissIndex, Double) {
+            func build(_ factory: String, distances: FaissIndex.DistanceKernel? = nil) throws -> (FaissIndex, Double) {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let index = try FaissIndex(factory: factory, dimension: dimension, metric: metric)
+                if let distances { try index.setDistanceKernel(distances) }
                 try vectors.withUnsafeBufferPointer { v in
                     if !index.isTrained { try index.train(v.baseAddress!, count: min(count, 100_000)) }
                     try index.add(v.baseAddress!, count: count, ids: ids)
@@ -177,7 +188,7 @@ extension Bench {
                 return (index, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }
             let (exact, _) = try build("Flat")
-            let (tested, buildSeconds) = try build(factory)
+            let (tested, buildSeconds) = try build(factory, distances: distances)
             if let efSearch { try tested.setEfSearch(efSearch) }
             if let nprobe { try tested.setNProbe(nprobe) }
             let truth = try queries.values.withUnsafeBufferPointer { try exact.search($0.baseAddress!, count: queries.rows, k: k).ids }
@@ -197,6 +208,7 @@ extension Bench {
                 "factory": factory, "vectors": count, "queries": queries.rows, "k": k, "threads": threads,
                 "build_seconds": buildSeconds, "search_seconds": best, "queries_per_second": Double(queries.rows) / best,
                 "recall_at_k_vs_flat": Double(hits) / Double(queries.rows * k), "ef_search": efSearch ?? 0, "nprobe": nprobe ?? 0,
+                "distances": tested.distanceKernel?.rawValue ?? "faiss (no flat storage)", "cpu": CPUFeatures.current.model,
             ]
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -300,3 +312,5 @@ extension Bench {
         }
     }
 }
+
+extension FaissIndex.DistanceKernel: ExpressibleByArgument {}

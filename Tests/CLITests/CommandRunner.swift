@@ -28,11 +28,13 @@ struct CommandRunner {
 
     static var modelAvailable: Bool { FileManager.default.fileExists(atPath: modelPath + "/model.safetensors") }
 
-    static func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:]) throws -> Result {
+    static func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:],
+                    removing removed: [String] = []) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
+        for key in removed { environment[key] = nil }
         for (key, value) in extra { environment[key] = value }
         process.environment = environment
         // Files, not pipes: a child writing much to an unread pipe would block.

@@ -47,6 +47,7 @@ extern "C" int cfaiss_index_create(const char *factory, int64_t dimension, int m
             index.release(); // now owned by map
             index = std::move(map);
         }
+        cfaiss::attach_best_distances(index.get());
         *out = new cfaiss_index{std::move(index)};
         return CFAISS_OK;
     });

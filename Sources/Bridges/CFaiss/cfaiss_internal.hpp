@@ -67,4 +67,8 @@ inline faiss::Index &checked(const cfaiss_index_t *handle) {
 // FAISS reads n * d floats from x without knowing the buffer; a wrong d reads out of bounds.
 void check_vectors(const faiss::Index &index, int64_t n, int64_t dimension, const void *x);
 
+// Puts densekit's SIMD distance storage (the best kernel this processor runs) under an HNSW or
+// flat index, if it has flat float storage; other indexes are left as they are.
+void attach_best_distances(faiss::Index *index);
+
 } // namespace cfaiss

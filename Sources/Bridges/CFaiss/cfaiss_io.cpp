@@ -21,6 +21,7 @@ extern "C" int cfaiss_index_read(const char *path, cfaiss_index_t **out) {
         *out = nullptr;
         cfaiss::require(path != nullptr, "path is NULL");
         std::unique_ptr<faiss::Index> index(faiss::read_index(path));
+        cfaiss::attach_best_distances(index.get());
         *out = new cfaiss_index{std::move(index)};
         return CFAISS_OK;
     });

@@ -2,14 +2,9 @@
 
 #include <faiss/AutoTune.h>
 
-#include <climits>
+#include <omp.h> // compat/omp.h: GCC's own lives where Swift's clang does not look
 
-extern "C" {
-// Declared here rather than through <omp.h>: that header lives in GCC's private include
-// directory, which Swift's clang does not search; libgomp provides the symbols.
-void omp_set_num_threads(int);
-int omp_get_max_threads(void);
-}
+#include <climits>
 
 namespace {
 

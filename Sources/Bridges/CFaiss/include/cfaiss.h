@@ -104,6 +104,29 @@ int cfaiss_index_write(const cfaiss_index_t *index, const char *path);
 // add_with_ids on it fails; search and everything else work.
 int cfaiss_index_read(const char *path, cfaiss_index_t **out);
 
+// --- Distance kernels -----------------------------------------------------------------------
+
+// How an HNSW or flat index computes distances on its float vectors. Debian's FAISS is built
+// for the x86-64 baseline (scalar loops); densekit's storage computes them with SIMD instead.
+// Created and read indexes get the best kernel the processor runs; files stay standard FAISS.
+#define CFAISS_DISTANCES_FAISS 0  // FAISS's own IndexFlat storage and fvec_* functions
+#define CFAISS_DISTANCES_SCALAR 1 // densekit's storage, plain C++ loops (for tests)
+#define CFAISS_DISTANCES_AVX2 2   // densekit's storage, AVX2 + FMA
+#define CFAISS_DISTANCES_AVX512 3 // densekit's storage, AVX-512F
+
+// The kernel created and read indexes get on this processor.
+int cfaiss_distances_best(void);
+
+// 1 when this processor runs `kernel`, else 0.
+int cfaiss_distances_supported(int kernel);
+
+// Switches an index's storage to `kernel`. CFAISS_ERR_UNSUPPORTED when the processor cannot
+// run it or the index has no flat float storage (IVF, PQ, ...).
+int cfaiss_index_set_distances(cfaiss_index_t *index, int kernel);
+
+// The index's current kernel, or -1 when it has no flat float storage.
+int cfaiss_index_distances(const cfaiss_index_t *index);
+
 // --- OpenMP ---------------------------------------------------------------------------------
 
 // omp_set_num_threads: in GNU OpenMP this sets the thread count for parallel regions started

@@ -1,0 +1,319 @@
+// SIMD distances for FAISS's flat float storage.
+//
+// Debian's libfaiss 1.7.3 is compiled for the x86-64 baseline: fvec_inner_product and
+// fvec_L2sqr are scalar SSE loops, and IndexHNSW computes every distance through them (one
+// query against one stored vector at a time), so HNSW search and build ran at 0.4x and 0.2x
+// the faiss-cpu wheel. FAISS lets the storage supply its own distance computer
+// (IndexFlatCodes::get_FlatCodesDistanceComputer, virtual, used by IndexHNSW through
+// Index::get_distance_computer), so densekit replaces an HNSW index's IndexFlat storage, and an
+// IDMap's plain IndexFlat, with SimdFlat: the same class to write_index (it is an IndexFlat and
+// is written as "IxFI"/"IxF2", so the file stays standard), whose distance computer and
+// small-batch search use AVX2/FMA or AVX-512 kernels chosen at run time.
+
+#include "cfaiss_internal.hpp"
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexPreTransform.h>
+#include <faiss/utils/Heap.h>
+#include <faiss/utils/distances.h>
+
+#include <immintrin.h>
+
+#include <typeinfo>
+
+namespace {
+
+using Distance = float (*)(const float *x, const float *y, size_t d);
+
+// MARK: kernels. Four independent accumulators hide the FMA latency; the tail is masked
+// (AVX-512) or scalar (AVX2).
+
+float inner_product_scalar(const float *x, const float *y, size_t d) {
+    float sum = 0;
+    for (size_t i = 0; i < d; i++) sum += x[i] * y[i];
+    return sum;
+}
+
+float l2_squared_scalar(const float *x, const float *y, size_t d) {
+    float sum = 0;
+    for (size_t i = 0; i < d; i++) {
+        float t = x[i] - y[i];
+        sum += t * t;
+    }
+    return sum;
+}
+
+__attribute__((target("avx2,fma"))) inline float horizontal_sum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma"))) float inner_product_avx2(const float *x, const float *y, size_t d) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+    for (; i + 32 <= d; i += 32) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
+    }
+    for (; i + 8 <= d; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+    float sum = horizontal_sum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; i < d; i++) sum += x[i] * y[i];
+    return sum;
+}
+
+__attribute__((target("avx2,fma"))) float l2_squared_avx2(const float *x, const float *y, size_t d) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+    for (; i + 32 <= d; i += 32) {
+        __m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i));
+        __m256 t1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8));
+        __m256 t2 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16));
+        __m256 t3 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24));
+        a0 = _mm256_fmadd_ps(t0, t0, a0);
+        a1 = _mm256_fmadd_ps(t1, t1, a1);
+        a2 = _mm256_fmadd_ps(t2, t2, a2);
+        a3 = _mm256_fmadd_ps(t3, t3, a3);
+    }
+    for (; i + 8 <= d; i += 8) {
+        __m256 t = _mm256_sub_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i));
+        a0 = _mm256_fmadd_ps(t, t, a0);
+    }
+    float sum = horizontal_sum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; i < d; i++) {
+        float t = x[i] - y[i];
+        sum += t * t;
+    }
+    return sum;
+}
+
+__attribute__((target("avx512f"))) float inner_product_avx512(const float *x, const float *y, size_t d) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+    for (; i + 64 <= d; i += 64) {
+        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), a0);
+        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(y + i + 16), a1);
+        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 32), _mm512_loadu_ps(y + i + 32), a2);
+        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 48), _mm512_loadu_ps(y + i + 48), a3);
+    }
+    for (; i + 16 <= d; i += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), a0);
+    if (i < d) {
+        __mmask16 m = __mmask16((1u << (d - i)) - 1);
+        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i), a1);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
+__attribute__((target("avx512f"))) float l2_squared_avx512(const float *x, const float *y, size_t d) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+    for (; i + 64 <= d; i += 64) {
+        __m512 t0 = _mm512_sub_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i));
+        __m512 t1 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(y + i + 16));
+        __m512 t2 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 32), _mm512_loadu_ps(y + i + 32));
+        __m512 t3 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 48), _mm512_loadu_ps(y + i + 48));
+        a0 = _mm512_fmadd_ps(t0, t0, a0);
+        a1 = _mm512_fmadd_ps(t1, t1, a1);
+        a2 = _mm512_fmadd_ps(t2, t2, a2);
+        a3 = _mm512_fmadd_ps(t3, t3, a3);
+    }
+    for (; i + 16 <= d; i += 16) {
+        __m512 t = _mm512_sub_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i));
+        a0 = _mm512_fmadd_ps(t, t, a0);
+    }
+    if (i < d) {
+        __mmask16 m = __mmask16((1u << (d - i)) - 1);
+        __m512 t = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i));
+        a1 = _mm512_fmadd_ps(t, t, a1);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
+bool supported(int kernel) {
+    switch (kernel) {
+    case CFAISS_DISTANCES_FAISS:
+    case CFAISS_DISTANCES_SCALAR: return true;
+    case CFAISS_DISTANCES_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case CFAISS_DISTANCES_AVX512: return __builtin_cpu_supports("avx512f");
+    default: return false;
+    }
+}
+
+Distance kernel_for(int kernel, faiss::MetricType metric) {
+    bool ip = metric == faiss::METRIC_INNER_PRODUCT;
+    switch (kernel) {
+    case CFAISS_DISTANCES_AVX512: return ip ? inner_product_avx512 : l2_squared_avx512;
+    case CFAISS_DISTANCES_AVX2: return ip ? inner_product_avx2 : l2_squared_avx2;
+    default: return ip ? inner_product_scalar : l2_squared_scalar;
+    }
+}
+
+// MARK: storage.
+
+// The distance of the current query to stored vectors: the inner product (IndexHNSW negates
+// it itself for METRIC_INNER_PRODUCT) or the squared L2 distance.
+struct SimdFlatDistanceComputer final : faiss::FlatCodesDistanceComputer {
+    const float *base;
+    size_t d;
+    Distance distance;
+    const float *query = nullptr;
+
+    SimdFlatDistanceComputer(const faiss::IndexFlat &storage, Distance distance)
+            : faiss::FlatCodesDistanceComputer(storage.codes.data(), storage.code_size),
+              base(storage.get_xb()), d(size_t(storage.d)), distance(distance) {}
+
+    void set_query(const float *x) override { query = x; }
+
+    float distance_to_code(const uint8_t *code) override {
+        return distance(query, reinterpret_cast<const float *>(code), d);
+    }
+
+    float symmetric_dis(idx_t i, idx_t j) override {
+        return distance(base + i * d, base + j * d, d);
+    }
+};
+
+struct SimdFlat final : faiss::IndexFlat {
+    int kernel;
+    Distance distance;
+
+    // Takes over the vectors of `flat` (which is left empty).
+    SimdFlat(faiss::IndexFlat &flat, int kernel)
+            : faiss::IndexFlat(flat.d, flat.metric_type), kernel(kernel),
+              distance(kernel_for(kernel, flat.metric_type)) {
+        metric_arg = flat.metric_arg;
+        codes.swap(flat.codes);
+        ntotal = flat.ntotal;
+        is_trained = flat.is_trained;
+        verbose = flat.verbose;
+        flat.ntotal = 0;
+    }
+
+    faiss::FlatCodesDistanceComputer *get_FlatCodesDistanceComputer() const override {
+        return new SimdFlatDistanceComputer(*this, distance);
+    }
+
+    // Few queries: FAISS scans with its scalar fvec_* loops (below its BLAS threshold); scan
+    // with the SIMD kernel instead. Many queries (and id selectors) stay with FAISS's BLAS path.
+    void search(idx_t n, const float *x, idx_t k, float *distances, idx_t *labels,
+                const faiss::SearchParameters *params) const override {
+        bool small = n < idx_t(faiss::distance_compute_blas_threshold);
+        bool plain = metric_type == faiss::METRIC_INNER_PRODUCT || metric_type == faiss::METRIC_L2;
+        if (!small || !plain || params != nullptr || k <= 0) {
+            faiss::IndexFlat::search(n, x, k, distances, labels, params);
+            return;
+        }
+        const float *xb = get_xb();
+        size_t dim = size_t(d);
+        for (idx_t q = 0; q < n; q++) {
+            const float *query = x + q * dim;
+            float *dis = distances + q * k;
+            idx_t *ids = labels + q * k;
+            if (metric_type == faiss::METRIC_INNER_PRODUCT) {
+                scan<faiss::CMin<float, idx_t>>(query, xb, dim, k, dis, ids);
+            } else {
+                scan<faiss::CMax<float, idx_t>>(query, xb, dim, k, dis, ids);
+            }
+        }
+    }
+
+    template <class C>
+    void scan(const float *query, const float *xb, size_t dim, idx_t k, float *dis, idx_t *ids) const {
+        faiss::heap_heapify<C>(size_t(k), dis, ids);
+        for (idx_t j = 0; j < ntotal; j++) {
+            float v = distance(query, xb + j * dim, dim);
+            if (C::cmp(dis[0], v)) faiss::heap_replace_top<C>(size_t(k), dis, ids, v, j);
+        }
+        faiss::heap_reorder<C>(size_t(k), dis, ids);
+    }
+};
+
+// A plain IndexFlat (or its IP/L2 subclasses), which SimdFlat can stand in for.
+bool is_plain_flat(const faiss::Index *index) {
+    if (!index) return false;
+    const std::type_info &t = typeid(*index);
+    return t == typeid(faiss::IndexFlat) || t == typeid(faiss::IndexFlatIP) || t == typeid(faiss::IndexFlatL2) ||
+           t == typeid(SimdFlat);
+}
+
+// Puts the storage for `kernel` in *slot (a SimdFlat, or a plain IndexFlat for
+// CFAISS_DISTANCES_FAISS), taking over the vectors of the index there. Returns whether the
+// slot held flat float storage.
+bool replace_storage(faiss::Index *&slot, bool &owned, int kernel) {
+    if (!is_plain_flat(slot)) return false;
+    auto *flat = static_cast<faiss::IndexFlat *>(slot);
+    if (auto *simd = dynamic_cast<SimdFlat *>(flat); simd && simd->kernel == kernel) return true;
+    faiss::IndexFlat *replacement;
+    if (kernel == CFAISS_DISTANCES_FAISS) {
+        auto *plain = new faiss::IndexFlat(flat->d, flat->metric_type);
+        plain->metric_arg = flat->metric_arg;
+        plain->codes.swap(flat->codes);
+        plain->ntotal = flat->ntotal;
+        flat->ntotal = 0;
+        replacement = plain;
+    } else {
+        replacement = new SimdFlat(*flat, kernel);
+    }
+    if (owned) delete flat;
+    slot = replacement;
+    owned = true;
+    return true;
+}
+
+// Finds the flat storage under the wrappers densekit builds (IDMap, PreTransform) and HNSW.
+bool attach(faiss::Index *index, int kernel) {
+    if (auto *map = dynamic_cast<faiss::IndexIDMap *>(index)) {
+        if (replace_storage(map->index, map->own_fields, kernel)) return true;
+        return attach(map->index, kernel);
+    }
+    if (auto *pre = dynamic_cast<faiss::IndexPreTransform *>(index)) {
+        if (replace_storage(pre->index, pre->own_fields, kernel)) return true;
+        return attach(pre->index, kernel);
+    }
+    if (auto *hnsw = dynamic_cast<faiss::IndexHNSW *>(index)) {
+        return replace_storage(hnsw->storage, hnsw->own_fields, kernel);
+    }
+    return false;
+}
+
+int best_kernel() {
+    if (supported(CFAISS_DISTANCES_AVX512)) return CFAISS_DISTANCES_AVX512;
+    if (supported(CFAISS_DISTANCES_AVX2)) return CFAISS_DISTANCES_AVX2;
+    return CFAISS_DISTANCES_FAISS;
+}
+
+} // namespace
+
+void cfaiss::attach_best_distances(faiss::Index *index) { attach(index, best_kernel()); }
+
+extern "C" int cfaiss_distances_best(void) { return best_kernel(); }
+
+extern "C" int cfaiss_distances_supported(int kernel) { return supported(kernel) ? 1 : 0; }
+
+extern "C" int cfaiss_index_set_distances(cfaiss_index_t *handle, int kernel) {
+    return cfaiss::guarded(__func__, [&] {
+        faiss::Index &index = cfaiss::checked(handle);
+        cfaiss::require(kernel >= CFAISS_DISTANCES_FAISS && kernel <= CFAISS_DISTANCES_AVX512, "unknown distance kernel");
+        if (!supported(kernel)) throw cfaiss::unsupported("this processor cannot run that distance kernel");
+        if (!attach(&index, kernel)) throw cfaiss::unsupported("the index has no flat float storage to compute distances on");
+        return CFAISS_OK;
+    });
+}
+
+extern "C" int cfaiss_index_distances(const cfaiss_index_t *handle) {
+    if (!handle || !handle->index) return -1;
+    const faiss::Index *index = handle->index.get();
+    for (;;) {
+        if (auto *map = dynamic_cast<const faiss::IndexIDMap *>(index)) index = map->index;
+        else if (auto *pre = dynamic_cast<const faiss::IndexPreTransform *>(index)) index = pre->index;
+        else if (auto *hnsw = dynamic_cast<const faiss::IndexHNSW *>(index)) index = hnsw->storage;
+        else break;
+    }
+    if (auto *simd = dynamic_cast<const SimdFlat *>(index)) return simd->kernel;
+    return is_plain_flat(index) ? CFAISS_DISTANCES_FAISS : -1;
+}
