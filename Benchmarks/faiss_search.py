@@ -45,6 +45,7 @@ def main():
         "threads": a.threads, "build_seconds": build_seconds, "search_seconds": best,
         "queries_per_second": q.shape[0] / best, "recall_at_k_vs_flat": hits / (q.shape[0] * a.k),
         "ef_search": a.ef_search or 0, "faiss": faiss.__version__,
+        "simd": getattr(faiss, "get_compile_options", lambda: "")().strip() or "unknown",
     }, sort_keys=True))
 
 

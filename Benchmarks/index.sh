@@ -37,6 +37,9 @@ dk_flat="$("$dk" bench search --index "$index" --query-vectors "$out/queries.npy
 py_flat="$("$venv/bin/python" Benchmarks/faiss_search.py --vectors "$out/vectors.npy" --queries "$out/queries.npy" --factory Flat -k 10 --threads $threads)"
 dk_hnsw="$("$dk" bench search --index "$index" --query-vectors "$out/queries.npy" --factory HNSW32 --ef-search 256 -k 10 --threads $threads)"
 py_hnsw="$("$venv/bin/python" Benchmarks/faiss_search.py --vectors "$out/vectors.npy" --queries "$out/queries.npy" --factory HNSW32 --ef-search 256 -k 10 --threads $threads)"
+# densekit with FAISS's own (Debian: scalar) distance code instead of its SIMD storage.
+dk_hnsw_scalar="$("$dk" bench search --index "$index" --query-vectors "$out/queries.npy" --factory HNSW32 --ef-search 256 -k 10 --threads $threads --distances faiss)"
+system_line="$("$dk" system --json)"
 
 # 5. LMDB writes: densekit's store (4 puts a passage) vs a plain C loop of vector puts.
 cc -O2 -o "$out/lmdb_put" Benchmarks/lmdb_put.c -llmdb
@@ -68,10 +71,13 @@ cat > "$result" <<MD
 - batch search of the 2,000 dev queries, top 100 (encoding included): $search_seconds s
 
 ## Search speed on the same vectors ($threads threads, k 10, 2,000 queries)
-| index | densekit q/s | faiss-cpu (Python) q/s | ratio | recall@10 vs Flat (densekit / faiss) |
-|---|---|---|---|---|
-| Flat | $(j "$dk_flat" '["queries_per_second"]') | $(j "$py_flat" '["queries_per_second"]') | $(ratio "$(j "$dk_flat" '["queries_per_second"]')" "$(j "$py_flat" '["queries_per_second"]')") | $(j "$dk_flat" '["recall_at_k_vs_flat"]') / $(j "$py_flat" '["recall_at_k_vs_flat"]') |
-| HNSW32, efSearch 256 | $(j "$dk_hnsw" '["queries_per_second"]') | $(j "$py_hnsw" '["queries_per_second"]') | $(ratio "$(j "$dk_hnsw" '["queries_per_second"]')" "$(j "$py_hnsw" '["queries_per_second"]')") | $(j "$dk_hnsw" '["recall_at_k_vs_flat"]') / $(j "$py_hnsw" '["recall_at_k_vs_flat"]') |
+densekit: $(j "$system_line" '["cpu"]'), BLAS core $(j "$system_line" '["blas_core"]'), FAISS distances $(j "$dk_hnsw" '["distances"]'); faiss-cpu $(j "$py_hnsw" '["faiss"]') SIMD level $(j "$py_hnsw" '["simd"]').
+
+| index | densekit q/s | faiss-cpu (Python) q/s | ratio | recall@10 vs Flat (densekit / faiss) | build s (densekit / faiss) | build ratio |
+|---|---|---|---|---|---|---|
+| Flat | $(j "$dk_flat" '["queries_per_second"]') | $(j "$py_flat" '["queries_per_second"]') | $(ratio "$(j "$dk_flat" '["queries_per_second"]')" "$(j "$py_flat" '["queries_per_second"]')") | $(j "$dk_flat" '["recall_at_k_vs_flat"]') / $(j "$py_flat" '["recall_at_k_vs_flat"]') | | |
+| HNSW32, efSearch 256 | $(j "$dk_hnsw" '["queries_per_second"]') | $(j "$py_hnsw" '["queries_per_second"]') | $(ratio "$(j "$dk_hnsw" '["queries_per_second"]')" "$(j "$py_hnsw" '["queries_per_second"]')") | $(j "$dk_hnsw" '["recall_at_k_vs_flat"]') / $(j "$py_hnsw" '["recall_at_k_vs_flat"]') | $(j "$dk_hnsw" '["build_seconds"]') / $(j "$py_hnsw" '["build_seconds"]') | $(ratio "$(j "$py_hnsw" '["build_seconds"]')" "$(j "$dk_hnsw" '["build_seconds"]')") |
+| HNSW32, efSearch 256, densekit with FAISS's own distances | $(j "$dk_hnsw_scalar" '["queries_per_second"]') | | $(ratio "$(j "$dk_hnsw_scalar" '["queries_per_second"]')" "$(j "$py_hnsw" '["queries_per_second"]')") | $(j "$dk_hnsw_scalar" '["recall_at_k_vs_flat"]') | $(j "$dk_hnsw_scalar" '["build_seconds"]') | $(ratio "$(j "$py_hnsw" '["build_seconds"]')" "$(j "$dk_hnsw_scalar" '["build_seconds"]')") |
 
 ## LMDB writes (60,000 records, 1,024 per transaction)
 | writer | records/s | puts/s |
@@ -79,6 +85,6 @@ cat > "$result" <<MD
 | densekit store (text + 384-d vector + both id maps: 4 puts a passage) | $(j "$dk_store" '["passages_per_second"]') | $(j "$dk_store" '["puts_per_second"]') |
 | plain C loop (1,536-byte vector puts, MDB_APPEND) | $(j "$c_store" '["puts_per_second"]') | $(j "$c_store" '["puts_per_second"]') |
 
-Raw: quality \`$quality\`; densekit Flat \`$dk_flat\`; faiss Flat \`$py_flat\`; densekit HNSW \`$dk_hnsw\`; faiss HNSW \`$py_hnsw\`; store \`$dk_store\`; C \`$c_store\`.
+Raw: quality \`$quality\`; densekit Flat \`$dk_flat\`; faiss Flat \`$py_flat\`; densekit HNSW \`$dk_hnsw\`; densekit HNSW, FAISS distances \`$dk_hnsw_scalar\`; faiss HNSW \`$py_hnsw\`; system \`$system_line\`; store \`$dk_store\`; C \`$c_store\`.
 MD
 cat "$result"
