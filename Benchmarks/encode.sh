@@ -14,6 +14,7 @@ source "$(dirname "$0")/common.sh"
 densekit="$dk"
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+system_line="$("$densekit" system --json)"
 sgemm1="$("$densekit" bench sgemm --threads 1)"
 sgemm2="$("$densekit" bench sgemm --threads $threads)"
 dk_cmd=("$densekit" bench encode --passages "$corpus/collection.tsv" --limit 5000 --queries "$corpus/queries.dev.tsv" --query-count 200 --batch-size 64 --max-length 256 --threads $threads)
@@ -36,6 +37,8 @@ cat > "$result" <<MD
 
 - date: $(date -u +%Y-%m-%dT%H:%MZ)
 - machine: $machine
+- densekit kernels: BLAS core $(python3 -c "import json,sys; s=json.loads(sys.argv[1]); print(f\"{s['blas_core']} ({s['blas_core_reason']}); FAISS distances {s['faiss_distance_kernels']}\")" "$system_line")
+- torch: $(python3 -c "import json,sys; print(json.loads(sys.argv[1]).get('torch', '?'))" "$st")
 - load average before / after: $load_before / $load_after
 - data: first 5,000 passages of debian-pkg collection.tsv ($(field "$dk" mean_tokens) tokens on average), 200 dev queries
 - densekit: \`${dk_cmd[*]}\`
@@ -48,6 +51,6 @@ cat > "$result" <<MD
 | achieved GFLOP/s while encoding | $dk_gf | | ${share}% of sgemm |
 | cblas_sgemm 2048^3 GFLOP/s (1 / $threads threads) | $sg1 / $sg2 | | |
 
-Raw: densekit \`$dk\`; sentence-transformers \`$st\`; sgemm \`$sgemm1\` \`$sgemm2\`.
+Raw: densekit \`$dk\`; sentence-transformers \`$st\`; sgemm \`$sgemm1\` \`$sgemm2\`; system \`$system_line\`.
 MD
 cat "$result"

@@ -273,7 +273,7 @@ extension Bench {
         @Option(name: .long, help: "Training qrels.") var qrels: String
         @Option(name: .long, help: "Hard negatives file (qid<TAB>pid,...).") var negatives: String?
         @Option(name: .long, help: "Timed steps (after one untimed warm-up step).") var steps = 5
-        @Option(name: .long, help: "Sequences per chunk.") var chunkSize = 16
+        @Option(name: .long, help: "Sequences per chunk (GradCache beyond one chunk per worker).") var chunkSize = TrainerOptions().chunkSize
         @Option(name: .long, help: "Query truncation.") var queryMaxLength = 256
         @Option(name: .long, help: "Passage truncation.") var passageMaxLength = 256
         @Flag(name: .long, help: "Recompute layer activations in the backward pass.") var gradientCheckpointing = false
@@ -296,19 +296,36 @@ extension Bench {
             defer { try? FileManager.default.removeItem(at: folder) }
             let trainer = try DualEncoderTrainer(base: base, data: data, options: options, output: folder)
             var seconds: [Double] = []
+            var phases: [String: Double] = [:]
             struct Done: Error {}
             do {
                 try trainer.train(progress: { report in
-                    if report.step > 1 { seconds.append(report.seconds) }
+                    if report.step > 1 {
+                        seconds.append(report.seconds)
+                        let p = report.phases, e = p.encoder
+                        for (name, value) in [("tokenize", p.tokenize), ("forward", e.forward), ("loss", e.loss), ("backward", e.backward),
+                                              ("gradient_sum", e.gradientSum), ("clipping", p.clipping), ("optimizer", p.optimizer)] {
+                            phases[name, default: 0] += value
+                        }
+                    }
                     if report.step == options.totalSteps { throw Done() }
                 })
             } catch is Done {}
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
-            let mean = seconds.reduce(0, +) / Double(max(1, seconds.count))
-            print(String(format: "{\"batch_size\":%d,\"negatives_per_query\":%d,\"chunk_size\":%d,\"steps\":%d,\"seconds_per_step\":%.3f,\"pairs_per_second\":%.2f,\"peak_rss_mb\":%.0f,\"threads\":%d,\"gradient_checkpointing\":%@,\"separate_towers\":%@}",
-                         options.batchSize, options.negativesPerQuery, chunkSize, seconds.count, mean, Double(options.batchSize) / mean,
-                         Double(usage.ru_maxrss) / 1024, options.threads, "\(gradientCheckpointing)", "\(separateTowers)"))
+            let steps = Double(max(1, seconds.count))
+            let mean = seconds.reduce(0, +) / steps
+            let result: [String: Any] = [
+                "batch_size": options.batchSize, "negatives_per_query": options.negativesPerQuery, "chunk_size": chunkSize,
+                "steps": seconds.count, "seconds_per_step": (mean * 1000).rounded() / 1000,
+                "pairs_per_second": (Double(options.batchSize) / mean * 100).rounded() / 100,
+                "peak_rss_mb": (Double(usage.ru_maxrss) / 1024).rounded(), "threads": options.threads,
+                "gradient_checkpointing": gradientCheckpointing, "separate_towers": separateTowers,
+                "phase_seconds_per_step": phases.mapValues { ($0 / steps * 1000).rounded() / 1000 },
+                "cpu": CPUFeatures.current.model, "blas_core": BLASCore.loaded.name,
+            ]
+            let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+            print(String(decoding: json, as: UTF8.self))
         }
     }
 }

@@ -8,27 +8,47 @@ import Foundation
 /// batch does not fit in memory. Queries and passages go through one shared BERT encoder, or
 /// through two towers (`towers[0]` for queries, `towers[1]` for passages).
 ///
-/// The batch's sequences (queries, then candidates) are cut into chunks of `chunkSize` (with two
-/// towers, queries and candidates are chunked apart, so that a chunk runs through one tower).
-/// - When there are no more chunks than workers, each worker keeps its chunk's activations from
-///   the forward pass, the loss is computed on all embeddings, and each worker backpropagates
-///   its chunk: the plain computation.
-/// - Otherwise (GradCache, Gao et al. 2021): embed every chunk without keeping activations,
-///   compute the loss and its gradient with respect to the embeddings, then run each chunk's
-///   forward again, this time keeping activations, and backpropagate that chunk's rows of the
-///   embedding gradient. Memory is bounded by the chunk size, whatever the batch size, and the
-///   result is the same gradient (to rounding), at the price of a second forward pass.
+/// The batch's sequences are cut into chunks (`ChunkPlan`), each run through one tower, and the
+/// chunks are spread over `threads` workers with equal work (tokens, weighted for attention)
+/// rather than equal sequence counts: queries are a few tokens, passages a hundred.
+/// - When the batch has at most `chunkSize` sequences per worker, each worker keeps its chunks'
+///   activations from the forward pass, the loss is computed on all embeddings, and each worker
+///   backpropagates its chunks: the plain computation, three forward passes' worth of work.
+/// - Otherwise (GradCache, Gao et al. 2021): embed every chunk (at most `chunkSize` sequences)
+///   without keeping activations, compute the loss and its gradient with respect to the
+///   embeddings, then run each chunk's forward again, this time keeping activations, and
+///   backpropagate that chunk's rows of the embedding gradient. Memory is bounded by the chunk
+///   size, whatever the batch size, and the result is the same gradient (to rounding), at the
+///   price of a second forward pass.
 ///
-/// Chunks run on `threads` workers, each with its own activations and gradient accumulator;
-/// the accumulators are summed at the end. With `recomputesLayers`, each chunk's backward pass
-/// recomputes layer intermediates from layer inputs (activation checkpointing), so a chunk's
-/// activation memory is one layer's rather than all of them.
+/// Each worker has its own activations and gradient accumulator; the accumulators are summed
+/// at the end. With `recomputesLayers`, each chunk's backward pass recomputes layer
+/// intermediates from layer inputs (activation checkpointing), so a chunk's activation memory
+/// is one layer's rather than all of them.
 public final class ContrastiveStep {
     /// The query tower, then the passage tower when they are separate.
     public let towers: [BertEncoder]
     public let pooling: PoolingConfiguration
     public let chunkSize: Int
     private let workers: [Worker]
+    private let recomputesLayers: Bool
+
+    /// Wall-clock seconds of the last `run`'s phases.
+    public struct Timings: Sendable, Equatable {
+        /// Pass 1: every chunk's forward pass and pooling.
+        public var forward = 0.0
+        /// The loss and its gradient on the embeddings.
+        public var loss = 0.0
+        /// Pass 2: pooling backward and the encoder's backward pass (and, with GradCache or
+        /// recomputation, the forward passes they repeat).
+        public var backward = 0.0
+        /// Summing the workers' gradient accumulators.
+        public var gradientSum = 0.0
+        public init() {}
+    }
+
+    /// Where the last `run` spent its time.
+    public private(set) var lastTimings = Timings()
 
     /// The query tower (the only one when tied).
     public var encoder: BertEncoder { towers[0] }
@@ -36,16 +56,29 @@ public final class ContrastiveStep {
     /// What one worker owns.
     final class Worker: @unchecked Sendable {
         let workspace = EncoderWorkspace()
-        let activations: BertActivations
+        /// One set per chunk this worker keeps in plain mode (slot `c / workers` for chunk `c`);
+        /// GradCache uses slot 0 only.
+        var activations: [BertActivations] = []
+        /// Pooled embeddings (pass 1) or their gradient rows (pass 2) of the current chunk.
+        let rows = FloatBuffer()
         let gradient: UnsafeMutablePointer<Float>
         let count: Int
-        /// Chunks this worker holds activations for (plain mode).
-        var keptChunk: Int?
+        let layerCount: Int
+        let recomputesLayers: Bool
 
         init(layerCount: Int, parameterCount: Int, recomputesLayers: Bool) {
-            activations = BertActivations(layerCount: layerCount, recomputesLayers: recomputesLayers)
+            self.layerCount = layerCount
+            self.recomputesLayers = recomputesLayers
             count = parameterCount
             gradient = .allocate(capacity: max(parameterCount, 1))
+        }
+
+        /// The activations of slot `slot`, created on first use.
+        func activations(slot: Int) -> BertActivations {
+            while activations.count <= slot {
+                activations.append(BertActivations(layerCount: layerCount, recomputesLayers: recomputesLayers))
+            }
+            return activations[slot]
         }
 
         deinit { gradient.deallocate() }
@@ -69,6 +102,7 @@ public final class ContrastiveStep {
         self.towers = towers
         self.pooling = pooling
         self.chunkSize = max(1, chunkSize)
+        self.recomputesLayers = recomputesLayers
         let layout = towers[0].parameters.layout
         workers = (0..<max(1, threads)).map { _ in
             Worker(layerCount: layout.configuration.layerCount, parameterCount: layout.count * towers.count, recomputesLayers: recomputesLayers)
@@ -87,56 +121,75 @@ public final class ContrastiveStep {
         let towers = self.towers, pooling = self.pooling
         let d = towers[0].configuration.hiddenSize
         let count = towers[0].parameters.layout.count
-        // (sequences, tower) per chunk.
-        func cut(_ range: Range<Int>, tower: Int) -> [(Range<Int>, Int)] {
-            stride(from: range.lowerBound, to: range.upperBound, by: chunkSize).map { ($0..<min($0 + chunkSize, range.upperBound), tower) }
-        }
-        let chunks = towers.count == 1 ? cut(0..<sequences.count, tower: 0)
-            : cut(0..<queries.count, tower: 0) + cut(queries.count..<sequences.count, tower: 1)
-        let keepActivations = chunks.count <= workers.count
+        let plan = ChunkPlan(lengths: sequences.map(\.ids.count), queryCount: queries.count, separateTowers: towers.count == 2,
+                             chunkSize: chunkSize, workers: workers.count, hiddenSize: d)
+        let chunks = plan.chunks, keepActivations = plan.keepsActivations
+        let workerCount = workers.count
         // Single-threaded BLAS inside each worker: the workers are the parallelism.
         if BLAS.threads != 1 { BLAS.setThreads(1) }
+        var timings = Timings()
+        var clock = DispatchTime.now().uptimeNanoseconds
+        func lap() -> Double {
+            let now = DispatchTime.now().uptimeNanoseconds
+            defer { clock = now }
+            return Double(now - clock) / 1e9
+        }
 
         // Pass 1: embeddings of every sequence (keeping activations in plain mode).
         var embeddings = [Float](repeating: 0, count: sequences.count * d)
         embeddings.withUnsafeMutableBufferPointer { buffer in
             let output = SendableFloats(buffer.baseAddress!)
             parallel(chunks.count) { chunkIndex, worker in
-                let (chunk, tower) = chunks[chunkIndex]
-                let batch = Self.batch(sequences[chunk])
-                let hidden = towers[tower].forward(batch, workspace: worker.workspace, activations: keepActivations ? worker.activations : nil)
-                pooling.pool(hidden: hidden, batch: batch, width: d, into: output.pointer + chunk.lowerBound * d)
-                worker.keptChunk = keepActivations ? chunkIndex : nil
+                let chunk = chunks[chunkIndex]
+                guard !chunk.members.isEmpty else { return }
+                let batch = Self.batch(chunk.members.map { sequences[$0] })
+                let activations = keepActivations ? worker.activations(slot: chunkIndex / workerCount) : nil
+                let hidden = towers[chunk.tower].forward(batch, workspace: worker.workspace, activations: activations)
+                let pooled = worker.rows.reserve(chunk.members.count * d)
+                pooling.pool(hidden: hidden, batch: batch, width: d, into: pooled)
+                for (row, sequence) in chunk.members.enumerated() {
+                    (output.pointer + sequence * d).update(from: pooled + row * d, count: d)
+                }
             }
         }
+        timings.forward = lap()
 
         // The loss and its gradient with respect to the embeddings.
         let split = queries.count * d
         let output = try loss(queries: Array(embeddings[..<split]), candidates: Array(embeddings[split...]), dimension: d, positives: positives)
         let embeddingGradient = output.queryGradient + output.candidateGradient
+        timings.loss = lap()
 
         // Pass 2: backpropagate each chunk's rows of the embedding gradient.
-        for worker in workers { worker.gradient.update(repeating: 0, count: worker.count) }
         embeddingGradient.withUnsafeBufferPointer { buffer in
             let upstream = SendableFloats(UnsafeMutablePointer(mutating: buffer.baseAddress!))
+            let workers = self.workers
+            DispatchQueue.concurrentPerform(iterations: workers.count) { w in
+                workers[w].gradient.update(repeating: 0, count: workers[w].count)
+            }
             parallel(chunks.count) { chunkIndex, worker in
-                let (chunk, tower) = chunks[chunkIndex]
-                let batch = Self.batch(sequences[chunk])
-                let hidden: UnsafeMutablePointer<Float>
-                if keepActivations, worker.keptChunk == chunkIndex {
-                    hidden = worker.activations.output.pointer
-                } else {
-                    hidden = towers[tower].forward(batch, workspace: worker.workspace, activations: worker.activations)
+                let chunk = chunks[chunkIndex]
+                guard !chunk.members.isEmpty else { return }
+                let batch = Self.batch(chunk.members.map { sequences[$0] })
+                let activations = worker.activations(slot: keepActivations ? chunkIndex / workerCount : 0)
+                let hidden = keepActivations ? activations.output.pointer
+                    : towers[chunk.tower].forward(batch, workspace: worker.workspace, activations: activations)
+                let rows = worker.rows.reserve(chunk.members.count * d)
+                for (row, sequence) in chunk.members.enumerated() {
+                    (rows + row * d).update(from: upstream.pointer + sequence * d, count: d)
                 }
                 let dHidden = worker.workspace.backwardScratch.reserve(batch.tokenCount * d)
-                pooling.poolBackward(hidden: hidden, batch: batch, width: d, pooledGradient: upstream.pointer + chunk.lowerBound * d, into: dHidden)
-                towers[tower].backward(batch, activations: worker.activations, outputGradient: dHidden,
-                                       parameterGradient: worker.gradient + tower * count)
+                pooling.poolBackward(hidden: hidden, batch: batch, width: d, pooledGradient: rows, into: dHidden)
+                towers[chunk.tower].backward(batch, activations: activations, outputGradient: dHidden,
+                                             parameterGradient: worker.gradient + chunk.tower * count)
             }
         }
+        timings.backward = lap()
         let total = count * towers.count
         gradient.update(from: workers[0].gradient, count: total)
         for worker in workers.dropFirst() { RowKernels.add(gradient, worker.gradient, total) }
+        timings.gradientSum = lap()
+        lastTimings = timings
         return output.value
     }
 
@@ -144,7 +197,7 @@ public final class ContrastiveStep {
     ///
     /// A fixed assignment (rather than first come, first served) makes each worker's gradient
     /// sum the same on every run, so training is reproducible bit for bit; in plain mode it is
-    /// also what puts chunk `w`'s activations in worker `w`.
+    /// also what puts chunk `c`'s activations in worker `c % W`, slot `c / W`.
     private func parallel(_ chunkCount: Int, _ body: @escaping @Sendable (Int, Worker) -> Void) {
         let workers = self.workers
         DispatchQueue.concurrentPerform(iterations: min(workers.count, chunkCount)) { w in
@@ -152,7 +205,7 @@ public final class ContrastiveStep {
         }
     }
 
-    static func batch(_ sequences: ArraySlice<Encoding>) -> TokenBatch {
+    static func batch(_ sequences: [Encoding]) -> TokenBatch {
         var batch = TokenBatch()
         for sequence in sequences { batch.append(ids: sequence.ids, typeIds: sequence.typeIds) }
         return batch

@@ -21,6 +21,20 @@ public final class DualEncoderTrainer {
         public var step: Int, totalSteps: Int
         public var loss: Float, gradientNorm: Float, learningRate: Float
         public var seconds: Double
+        /// Where the step's time went.
+        public var phases: StepPhases
+    }
+
+    /// Wall-clock seconds of a step's phases (they add up to the step's time, less sampling).
+    public struct StepPhases: Sendable, Equatable {
+        public var tokenize = 0.0
+        /// The encoder's forward, loss and backward passes and the workers' gradient sum.
+        public var encoder = ContrastiveStep.Timings()
+        /// Global-norm clipping (one pass over the gradient).
+        public var clipping = 0.0
+        /// AdamW over every parameter.
+        public var optimizer = 0.0
+        public init() {}
     }
 
     /// Saved with each checkpoint.
@@ -160,17 +174,28 @@ public final class DualEncoderTrainer {
         }
         while step < lastStep && !overBudget() {
             let stepStarted = DispatchTime.now().uptimeNanoseconds
+            var phases = StepPhases()
+            var clock = stepStarted
+            func lap() -> Double {
+                let now = DispatchTime.now().uptimeNanoseconds
+                defer { clock = now }
+                return Double(now - clock) / 1e9
+            }
             let batch = sampler.next(data)
             let queries = model.query.tokenize(batch.queries, maxLength: options.queryMaxLength)
             let candidates = model.passage.tokenize(batch.candidates, maxLength: options.passageMaxLength)
+            phases.tokenize = lap()
             let value = try gradient.withUnsafeMutableBufferPointer {
                 try contrastive.run(queries: queries, candidates: candidates, positives: batch.positives, loss: loss, gradient: $0.baseAddress!)
             }
+            phases.encoder = contrastive.lastTimings
+            _ = lap()
             guard value.isFinite else { throw TrainingError.diverged(step: step + 1, what: "the loss", lastCheckpoint: lastCheckpoint) }
             let clip = gradient.withUnsafeMutableBufferPointer { buffer in
                 options.maxGradientNorm > 0 ? GradientClipping.clip(buffer, maxNorm: options.maxGradientNorm)
                     : GradientClipping.Report(norm: GradientClipping.norm(UnsafeBufferPointer(buffer)), factor: 1)
             }
+            phases.clipping = lap()
             guard clip.isFinite else { throw TrainingError.diverged(step: step + 1, what: "the gradient", lastCheckpoint: lastCheckpoint) }
             let rate = schedule.learningRate(at: step)
             gradient.withUnsafeBufferPointer { g in
@@ -179,10 +204,11 @@ public final class DualEncoderTrainer {
                                            gradients: UnsafeBufferPointer(rebasing: g[(index * count)..<((index + 1) * count)]), learningRate: rate)
                 }
             }
+            phases.optimizer = lap()
             step += 1
             losses.append(value)
             try progress(StepReport(step: step, totalSteps: options.totalSteps, loss: value, gradientNorm: clip.norm, learningRate: rate,
-                                seconds: Double(DispatchTime.now().uptimeNanoseconds - stepStarted) / 1e9))
+                                    seconds: Double(DispatchTime.now().uptimeNanoseconds - stepStarted) / 1e9, phases: phases))
             if options.checkpointEvery > 0, step % options.checkpointEvery == 0, step < lastStep, !overBudget() {
                 try saveCheckpoint()
                 if let evaluate { log("step \(step): \(try evaluate(model))") }

@@ -31,7 +31,7 @@ import Testing
 
     /// GradCache (chunks of 3 sequences, 2 workers, two forward passes) gives the loss and the
     /// parameter gradients of the plain computation (one chunk, activations kept), to 1e-5.
-    @Test(arguments: [(3, 2), (2, 1), (5, 2), (13, 2)])
+    @Test(arguments: [(3, 2), (2, 1), (5, 2), (13, 2), (100, 2)])
     func gradCacheMatchesThePlainComputation(chunkSize: Int, threads: Int) throws {
         let (encoder, q, p) = try setUp()
         let loss = InfoNCELoss(similarity: .cosine(scale: 20))
@@ -113,7 +113,7 @@ import Testing
 
     /// Different towers: GradCache and layer recomputation give the plain computation's loss
     /// and gradients for both towers.
-    @Test(arguments: [(3, 2, false), (2, 1, true), (100, 1, true)])
+    @Test(arguments: [(3, 2, false), (2, 1, true), (100, 1, true), (100, 2, false)])
     func separateTowersGradCacheMatchesPlain(chunkSize: Int, threads: Int, recompute: Bool) throws {
         let (encoder, q, p) = try setUp()
         let towers = towers(of: encoder, noise: 0.05)

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# One training step, batch 32 with in-batch negatives: densekit against sentence-transformers'
+# MultipleNegativesRankingLoss in one run, and where densekit's step spends its time.
+#
+#   Benchmarks/train-step.sh PATH/TO/debian-pkg [RESULT.md]
+#
+# Both: all-MiniLM-L6-v2, 32 training queries and one relevant passage each (the fine-tuning
+# recipe of Benchmarks/finetune.sh), max length 128, AdamW, clipping 1.0, 2 threads, STEPS timed
+# steps (default 10) after one untimed warm-up step. densekit also reports its phases (forward,
+# loss, backward, gradient sum, clipping, optimizer) and, with PERF=1 where `perf` works, the
+# hottest functions of the whole step.
+set -euo pipefail
+corpus="$(realpath "${1:?usage: $0 PATH/TO/debian-pkg [RESULT.md]}")"
+result="${2:-Benchmarks/results/train-step-$(date +%Y-%m-%d).md}"
+steps="${STEPS:-10}"
+source "$(dirname "$0")/common.sh"
+
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+system_line="$("$dk" system --json)"
+common=(--collection "$corpus/collection.tsv" --queries "$corpus/queries.train.tsv" --qrels "$corpus/qrels.train.tsv")
+dk_cmd=("$dk" bench train "${common[@]}" --batch-size 32 --query-max-length 128 --passage-max-length 128 --steps "$steps" --threads 2)
+st_cmd=("$venv/bin/python" Benchmarks/st_train.py --model "$DENSEKIT_MODEL" "${common[@]}" --batch-size 32 --max-length 128 --steps "$steps" --threads 2)
+dk="$("${dk_cmd[@]}")"
+dk16="$("${dk_cmd[@]}" --chunk-size 16)"
+st="$("${st_cmd[@]}")"
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+profile=""
+if [ "${PERF:-0}" = 1 ] && command -v perf >/dev/null; then
+    perf record -q -g -o "$out/train-step.perf" -- "${dk_cmd[@]}" --steps 4 >/dev/null 2>&1 || true
+    profile="$(perf report -i "$out/train-step.perf" --no-children --percent-limit 1.5 --stdio --sort symbol 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25 || true)"
+fi
+
+profile_section=""
+if [ -n "$profile" ]; then
+    profile_section="$(printf '## Hottest functions (perf record -g, 4 steps, self time)\n```\n%s\n```\n' "$profile")"
+fi
+j() { python3 -c "import json,sys; v=json.loads(sys.argv[1])$2; print(round(v, 3) if isinstance(v, float) else v)" "$1"; }
+ratio="$(python3 -c "print(round($(j "$st" '["seconds_per_step"]') / $(j "$dk" '["seconds_per_step"]'), 2))")"
+ratio16="$(python3 -c "print(round($(j "$st" '["seconds_per_step"]') / $(j "$dk16" '["seconds_per_step"]'), 2))")"
+phase_rows="$(python3 - "$dk" "$dk16" <<'PY'
+import json, sys
+a, b = (json.loads(x) for x in sys.argv[1:3])
+for name in ["tokenize", "forward", "loss", "backward", "gradient_sum", "clipping", "optimizer"]:
+    pa, pb = a["phase_seconds_per_step"][name], b["phase_seconds_per_step"][name]
+    print(f"| {name} | {pa:.3f} ({100 * pa / a['seconds_per_step']:.0f}%) | {pb:.3f} ({100 * pb / b['seconds_per_step']:.0f}%) |")
+PY
+)"
+mkdir -p "$(dirname "$result")"
+cat > "$result" <<MD
+# Training step, batch 32 in-batch: densekit vs sentence-transformers MNRL
+
+- date: $(date -u +%Y-%m-%dT%H:%MZ)
+- machine: $machine; densekit BLAS core $(j "$system_line" '["blas_core"]') ($(j "$system_line" '["blas_core_reason"]')); torch $(j "$st" '["torch"]')
+- load average before / after: $load_before / $load_after
+- densekit: \`${dk_cmd[*]}\` (and the same with \`--chunk-size 16\`)
+- sentence-transformers: \`${st_cmd[*]}\`
+
+| system | s/step | pairs/s | ratio (sentence-transformers s/step / this) | peak memory (MB) |
+|---|---|---|---|---|
+| densekit, default chunking (chunk size $(j "$dk" '["chunk_size"]')) | $(j "$dk" '["seconds_per_step"]') | $(j "$dk" '["pairs_per_second"]') | **${ratio}x** | $(j "$dk" '["peak_rss_mb"]') |
+| densekit, --chunk-size 16 (GradCache at this batch) | $(j "$dk16" '["seconds_per_step"]') | $(j "$dk16" '["pairs_per_second"]') | ${ratio16}x | $(j "$dk16" '["peak_rss_mb"]') |
+| sentence-transformers MNRL | $(j "$st" '["seconds_per_step"]') | $(j "$st" '["pairs_per_second"]') | 1 | $(j "$st" '["peak_rss_mb"]') |
+
+## Where densekit's step goes (seconds per step, share of the step)
+| phase | default chunking | --chunk-size 16 |
+|---|---|---|
+$phase_rows
+
+$profile_section
+
+Raw: densekit \`$dk\`; densekit chunk 16 \`$dk16\`; sentence-transformers \`$st\`; system \`$system_line\`.
+MD
+cat "$result"
