@@ -22,6 +22,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/Bridges/COpenBLAS"),
         .systemLibrary(name: "CLMDB", path: "Sources/Bridges/CLMDB"),
         .target(name: "CCPU", path: "Sources/Bridges/CCPU"),
+        .target(name: "CKernels", path: "Sources/Bridges/CKernels"),
         .target(
             name: "CFaiss",
             path: "Sources/Bridges/CFaiss",
@@ -35,7 +36,7 @@ let package = Package(
         // MARK: The pipeline.
         .target(name: "DensekitCorpus", path: "Sources/Corpus"),
         .target(name: "DensekitTokenizer", path: "Sources/Tokenizer"),
-        .target(name: "DensekitTensor", dependencies: ["COpenBLAS", "CCPU"], path: "Sources/Tensor"),
+        .target(name: "DensekitTensor", dependencies: ["COpenBLAS", "CCPU", "CKernels"], path: "Sources/Tensor"),
         .target(
             name: "DensekitEncoder",
             dependencies: ["DensekitTokenizer", "DensekitTensor"],
@@ -90,7 +91,7 @@ let package = Package(
         .testTarget(
             name: "IndexTests", dependencies: ["DensekitIndex", "DensekitSearch", "DensekitTestSupport"], path: "Tests/IndexTests"
         ),
-        .testTarget(name: "TensorTests", dependencies: ["DensekitTensor"], path: "Tests/TensorTests"),
+        .testTarget(name: "TensorTests", dependencies: ["DensekitTensor", "CKernels"], path: "Tests/TensorTests"),
         .testTarget(
             name: "EncoderTests", dependencies: ["DensekitEncoder", "DensekitTestSupport"], path: "Tests/EncoderTests",
             resources: [.copy("Fixtures")]

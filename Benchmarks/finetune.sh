@@ -45,10 +45,10 @@ budget=(--time-budget "$minutes")
 case "$system" in
     infonce|dcl|decoupled-softmax)
         steps=$(plan "${per_step[0]}")
-        cmd=("$dk" train dual "${train[@]}" --loss "$system" --batch-size 32 --chunk-size 16 --lr 2e-5 --steps "$steps" --warmup $((steps / 10)) --seed 42 "${budget[@]}" --out "$model" --quiet) ;;
+        cmd=("$dk" train dual "${train[@]}" --loss "$system" --batch-size 32 --lr 2e-5 --steps "$steps" --warmup $((steps / 10)) --seed 42 "${budget[@]}" --out "$model" --quiet) ;;
     infonce-128)
         steps=$(plan "${per_step[1]}")
-        cmd=("$dk" train dual "${train[@]}" --loss infonce --batch-size 128 --chunk-size 16 --lr 2e-5 --steps "$steps" --warmup $((steps / 10)) --seed 42 "${budget[@]}" --out "$model" --quiet) ;;
+        cmd=("$dk" train dual "${train[@]}" --loss infonce --batch-size 128 --lr 2e-5 --steps "$steps" --warmup $((steps / 10)) --seed 42 "${budget[@]}" --out "$model" --quiet) ;;
     st-mnrl)
         steps=$(plan "${per_step[2]}")
         cmd=("$venv/bin/python" Benchmarks/st_finetune.py --model "$DENSEKIT_MODEL" "${train[@]}" --batch-size 32 --steps "$steps" --minutes "$minutes" --out "$model") ;;

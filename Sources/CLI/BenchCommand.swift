@@ -161,6 +161,9 @@ extension Bench {
         @Option(name: .long, help: "Distance kernel of the timed index (\(FaissIndex.DistanceKernel.allCases.map(\.rawValue).joined(separator: ", ")); default: the best this processor runs). `faiss` times Debian's FAISS alone.")
         var distances: FaissIndex.DistanceKernel?
 
+        @Option(name: .long, help: "HNSW search code of the timed index: densekit (default) or faiss (FAISS's own IndexHNSW::search).")
+        var hnswSearch: FaissIndex.HNSWSearch = .densekit
+
         func run() throws {
             FaissIndex.setThreads(threads)
             BLAS.setThreads(threads)
@@ -190,6 +193,7 @@ extension Bench {
             let (exact, _) = try build("Flat")
             let (tested, buildSeconds) = try build(factory, distances: distances)
             if let efSearch { try tested.setEfSearch(efSearch) }
+            try tested.setHNSWSearch(hnswSearch)
             if let nprobe { try tested.setNProbe(nprobe) }
             let truth = try queries.values.withUnsafeBufferPointer { try exact.search($0.baseAddress!, count: queries.rows, k: k).ids }
             var best = Double.infinity
@@ -209,6 +213,7 @@ extension Bench {
                 "build_seconds": buildSeconds, "search_seconds": best, "queries_per_second": Double(queries.rows) / best,
                 "recall_at_k_vs_flat": Double(hits) / Double(queries.rows * k), "ef_search": efSearch ?? 0, "nprobe": nprobe ?? 0,
                 "distances": tested.distanceKernel?.rawValue ?? "faiss (no flat storage)", "cpu": CPUFeatures.current.model,
+                "hnsw_search": hnswSearch.rawValue,
             ]
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -331,3 +336,4 @@ extension Bench {
 }
 
 extension FaissIndex.DistanceKernel: ExpressibleByArgument {}
+extension FaissIndex.HNSWSearch: ExpressibleByArgument {}

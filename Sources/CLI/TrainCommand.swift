@@ -50,8 +50,8 @@ struct Train: ParsableCommand {
         var symmetric = false
         @Option(name: .long, help: "Cosine similarity scale (1/temperature).")
         var scale: Float = 20
-        @Option(name: .long, help: "Sequences per forward/backward chunk (GradCache beyond one chunk per worker).")
-        var chunkSize = 16
+        @Option(name: .long, help: "Sequences per forward/backward chunk and worker: a batch with more sequences than this per worker uses GradCache, whose memory is bounded by the chunk.")
+        var chunkSize = TrainerOptions().chunkSize
         @Option(name: .long, help: "Peak learning rate.")
         var lr: Float = 2e-5
         @Option(name: .long, help: "Training steps.")

@@ -68,3 +68,19 @@ extension FaissIndex {
         try Self.check(cfaiss_index_set_distances(handle, kernel.code), "distance kernel \(kernel.rawValue)")
     }
 }
+
+extension FaissIndex {
+    /// Which code searches an HNSW index that has densekit's storage.
+    public enum HNSWSearch: String, Sendable, CaseIterable {
+        /// densekit's implementation of FAISS's algorithm: the same neighbours, with neighbour
+        /// vectors prefetched and distances computed four at a time (the default).
+        case densekit
+        /// FAISS's own `IndexHNSW::search`, one distance at a time.
+        case faiss
+    }
+
+    /// Chooses the HNSW search code for this index (for comparisons and tests).
+    public func setHNSWSearch(_ search: HNSWSearch) throws(IndexError) {
+        try Self.check(cfaiss_index_set_faiss_hnsw_search(handle, search == .faiss ? 1 : 0), "HNSW search \(search.rawValue)")
+    }
+}

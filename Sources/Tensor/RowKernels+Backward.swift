@@ -1,3 +1,5 @@
+import CKernels
+
 /// Backward passes of the row kernels: given the gradient of the loss with respect to a
 /// kernel's output, the gradient with respect to its input (and parameters).
 extension RowKernels {
@@ -26,14 +28,9 @@ extension RowKernels {
     }
 
     /// `dx = dy ⊙ gelu'(x)` for the exact GELU: `gelu'(x) = Φ(x) + x φ(x)`. May alias.
+    /// Runs on the processor's widest vectors (`CKernels`), with VectorMath's exp and erf.
     public static func geluBackward(_ dy: UnsafePointer<Float>, input: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count: Int) {
-        let invSqrt2: Float = 0.707_106_781_186_547_5, invSqrt2Pi: Float = 0.398_942_280_401_432_7
-        for j in 0..<count {
-            let x = input[j]
-            let cdf = 0.5 * (1 + VectorMath.erf(x * invSqrt2))
-            let pdf = invSqrt2Pi * VectorMath.exp(-0.5 * x * x)
-            dx[j] = dy[j] * (cdf + x * pdf)
-        }
+        ckernels_gelu_backward(CKERNELS_BEST, dy, input, dx, count)
     }
 
     /// `dx = dy` where `x > 0`, else 0. May alias.

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Row-wise kernels over row-major `[rows, width]` matrices: the non-GEMM parts of a transformer.
 ///
 /// Elementwise loops are plain scalar loops over pointers, which LLVM vectorises; reductions
@@ -9,9 +11,10 @@ public enum RowKernels {
         for r in 0..<rows { add(x + r * width, bias, width) }
     }
 
-    /// `output = gelu(input)` elementwise (they may be the same buffer).
+    /// `output = gelu(input)` elementwise (they may be the same buffer), on the processor's widest
+    /// vectors (`CKernels`: AVX-512, AVX2 + FMA or the baseline, chosen at run time).
     public static func gelu(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
-        for j in 0..<count { output[j] = VectorMath.gelu(input[j]) }
+        ckernels_gelu(CKERNELS_BEST, input, nil, output, 1, count)
     }
 
     /// `output = max(0, input)` elementwise (they may be the same buffer).
@@ -21,10 +24,7 @@ public enum RowKernels {
 
     /// `x[r, :] = gelu(x[r, :] + bias)` with the exact (erf) GELU that BERT uses.
     public static func addBiasGELU(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>) {
-        for r in 0..<rows {
-            let row = x + r * width
-            for j in 0..<width { row[j] = VectorMath.gelu(row[j] + bias[j]) }
-        }
+        ckernels_gelu(CKERNELS_BEST, x, bias, x, rows, width)
     }
 
     /// `x[r, :] = max(0, x[r, :] + bias)`.

@@ -10,8 +10,10 @@ public struct TrainerOptions: Codable, Sendable, Equatable {
     public var symmetric = false
     public var batchSize = 32
     /// Sequences per forward/backward chunk (GradCache when the batch needs more than one
-    /// chunk per worker); bounds activation memory.
-    public var chunkSize = 16
+    /// chunk per worker); bounds activation memory. 64 keeps batch 32 with a hard negative
+    /// (96 sequences) in plain mode on two workers, with no second forward pass (about 1 GB
+    /// of activations at 128 tokens); larger batches fall back to GradCache.
+    public var chunkSize = 64
     /// Hard negatives per query drawn from the negatives file.
     public var negativesPerQuery = 1
     public var learningRate: Float = 2e-5

@@ -67,6 +67,34 @@ import Testing
         }
     }
 
+    /// densekit's HNSW search runs FAISS's algorithm over the same graph and storage: the same
+    /// neighbours and the same distances, bit for bit (the four-at-a-time kernels equal the
+    /// one-at-a-time ones), on one thread and on two, and for k above efSearch or the count.
+    @Test(arguments: [(384, FaissIndex.Metric.innerProduct), (37, .l2)], [1, 10, 200])
+    func densekitHNSWSearchEqualsFaissSearch(shape: (Int, FaissIndex.Metric), k: Int) throws {
+        let (dimension, metric) = shape
+        let data = Self.vectors(1200, dimension: dimension, seed: 13, normalized: metric == .innerProduct)
+        let queries = Self.vectors(30, dimension: dimension, seed: 14, normalized: metric == .innerProduct)
+        let index = try Self.build("HNSW16", metric, data, dimension: dimension)
+        try index.setEfSearch(48)
+        for kernel in Self.simdKernels {
+            try index.setDistanceKernel(kernel)
+            try index.setHNSWSearch(.faiss)
+            let reference = try index.search(queries, count: 30, k: k)
+            try index.setHNSWSearch(.densekit)
+            for threads in [1, 2] {
+                FaissIndex.setThreads(threads)
+                let got = try index.search(queries, count: 30, k: k)
+                #expect(got.ids == reference.ids, "\(kernel), \(threads) threads")
+                #expect(got.scores == reference.scores, "\(kernel), \(threads) threads")
+            }
+        }
+        FaissIndex.setThreads(1)
+        let small = try Self.build("HNSW16", metric, Array(data.prefix(5 * dimension)), dimension: dimension)
+        let padded = try small.search(Array(queries.prefix(dimension)), count: 1, k: 8)
+        #expect(padded.ids.filter { $0 == -1 }.count == 3)
+    }
+
     /// A graph built with SIMD distances finds neighbours as well as one built by FAISS alone.
     @Test(arguments: [FaissIndex.Metric.innerProduct, .l2])
     func hnswBuiltWithSIMDDistancesHasTheSameRecall(metric: FaissIndex.Metric) throws {

@@ -11,6 +11,8 @@
 // small-batch search use AVX2/FMA or AVX-512 kernels chosen at run time.
 
 #include "cfaiss_internal.hpp"
+#include "cfaiss_kernels.hpp"
+#include "cfaiss_simd_flat.hpp"
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
@@ -25,133 +27,7 @@
 
 namespace {
 
-using Distance = float (*)(const float *x, const float *y, size_t d);
-
-// MARK: kernels. Four independent accumulators hide the FMA latency; the tail is masked
-// (AVX-512) or scalar (AVX2).
-
-float inner_product_scalar(const float *x, const float *y, size_t d) {
-    float sum = 0;
-    for (size_t i = 0; i < d; i++) sum += x[i] * y[i];
-    return sum;
-}
-
-float l2_squared_scalar(const float *x, const float *y, size_t d) {
-    float sum = 0;
-    for (size_t i = 0; i < d; i++) {
-        float t = x[i] - y[i];
-        sum += t * t;
-    }
-    return sum;
-}
-
-__attribute__((target("avx2,fma"))) inline float horizontal_sum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-__attribute__((target("avx2,fma"))) float inner_product_avx2(const float *x, const float *y, size_t d) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    size_t i = 0;
-    for (; i + 32 <= d; i += 32) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
-        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
-        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
-    }
-    for (; i + 8 <= d; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
-    float sum = horizontal_sum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    for (; i < d; i++) sum += x[i] * y[i];
-    return sum;
-}
-
-__attribute__((target("avx2,fma"))) float l2_squared_avx2(const float *x, const float *y, size_t d) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    size_t i = 0;
-    for (; i + 32 <= d; i += 32) {
-        __m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i));
-        __m256 t1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8));
-        __m256 t2 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16));
-        __m256 t3 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24));
-        a0 = _mm256_fmadd_ps(t0, t0, a0);
-        a1 = _mm256_fmadd_ps(t1, t1, a1);
-        a2 = _mm256_fmadd_ps(t2, t2, a2);
-        a3 = _mm256_fmadd_ps(t3, t3, a3);
-    }
-    for (; i + 8 <= d; i += 8) {
-        __m256 t = _mm256_sub_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i));
-        a0 = _mm256_fmadd_ps(t, t, a0);
-    }
-    float sum = horizontal_sum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    for (; i < d; i++) {
-        float t = x[i] - y[i];
-        sum += t * t;
-    }
-    return sum;
-}
-
-__attribute__((target("avx512f"))) float inner_product_avx512(const float *x, const float *y, size_t d) {
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    size_t i = 0;
-    for (; i + 64 <= d; i += 64) {
-        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), a0);
-        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(y + i + 16), a1);
-        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 32), _mm512_loadu_ps(y + i + 32), a2);
-        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 48), _mm512_loadu_ps(y + i + 48), a3);
-    }
-    for (; i + 16 <= d; i += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), a0);
-    if (i < d) {
-        __mmask16 m = __mmask16((1u << (d - i)) - 1);
-        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i), a1);
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-}
-
-__attribute__((target("avx512f"))) float l2_squared_avx512(const float *x, const float *y, size_t d) {
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    size_t i = 0;
-    for (; i + 64 <= d; i += 64) {
-        __m512 t0 = _mm512_sub_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i));
-        __m512 t1 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(y + i + 16));
-        __m512 t2 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 32), _mm512_loadu_ps(y + i + 32));
-        __m512 t3 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 48), _mm512_loadu_ps(y + i + 48));
-        a0 = _mm512_fmadd_ps(t0, t0, a0);
-        a1 = _mm512_fmadd_ps(t1, t1, a1);
-        a2 = _mm512_fmadd_ps(t2, t2, a2);
-        a3 = _mm512_fmadd_ps(t3, t3, a3);
-    }
-    for (; i + 16 <= d; i += 16) {
-        __m512 t = _mm512_sub_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i));
-        a0 = _mm512_fmadd_ps(t, t, a0);
-    }
-    if (i < d) {
-        __mmask16 m = __mmask16((1u << (d - i)) - 1);
-        __m512 t = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i));
-        a1 = _mm512_fmadd_ps(t, t, a1);
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-}
-
-bool supported(int kernel) {
-    switch (kernel) {
-    case CFAISS_DISTANCES_FAISS:
-    case CFAISS_DISTANCES_SCALAR: return true;
-    case CFAISS_DISTANCES_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case CFAISS_DISTANCES_AVX512: return __builtin_cpu_supports("avx512f");
-    default: return false;
-    }
-}
-
-Distance kernel_for(int kernel, faiss::MetricType metric) {
-    bool ip = metric == faiss::METRIC_INNER_PRODUCT;
-    switch (kernel) {
-    case CFAISS_DISTANCES_AVX512: return ip ? inner_product_avx512 : l2_squared_avx512;
-    case CFAISS_DISTANCES_AVX2: return ip ? inner_product_avx2 : l2_squared_avx2;
-    default: return ip ? inner_product_scalar : l2_squared_scalar;
-    }
-}
+using cfaiss::Distance;
 
 // MARK: storage.
 
@@ -178,60 +54,54 @@ struct SimdFlatDistanceComputer final : faiss::FlatCodesDistanceComputer {
     }
 };
 
-struct SimdFlat final : faiss::IndexFlat {
-    int kernel;
-    Distance distance;
+} // namespace
 
-    // Takes over the vectors of `flat` (which is left empty).
-    SimdFlat(faiss::IndexFlat &flat, int kernel)
-            : faiss::IndexFlat(flat.d, flat.metric_type), kernel(kernel),
-              distance(kernel_for(kernel, flat.metric_type)) {
-        metric_arg = flat.metric_arg;
-        codes.swap(flat.codes);
-        ntotal = flat.ntotal;
-        is_trained = flat.is_trained;
-        verbose = flat.verbose;
-        flat.ntotal = 0;
+cfaiss::SimdFlat::SimdFlat(faiss::IndexFlat &flat, int kernel)
+        : faiss::IndexFlat(flat.d, flat.metric_type), kernel(kernel), kernels(kernels_for(kernel, flat.metric_type)) {
+    metric_arg = flat.metric_arg;
+    codes.swap(flat.codes);
+    ntotal = flat.ntotal;
+    is_trained = flat.is_trained;
+    verbose = flat.verbose;
+    flat.ntotal = 0;
+}
+
+faiss::FlatCodesDistanceComputer *cfaiss::SimdFlat::get_FlatCodesDistanceComputer() const {
+    return new SimdFlatDistanceComputer(*this, kernels.one);
+}
+
+void cfaiss::SimdFlat::search(idx_t n, const float *x, idx_t k, float *distances, idx_t *labels,
+                              const faiss::SearchParameters *params) const {
+    bool small = n < idx_t(faiss::distance_compute_blas_threshold);
+    bool plain = metric_type == faiss::METRIC_INNER_PRODUCT || metric_type == faiss::METRIC_L2;
+    if (!small || !plain || params != nullptr || k <= 0) {
+        faiss::IndexFlat::search(n, x, k, distances, labels, params);
+        return;
     }
-
-    faiss::FlatCodesDistanceComputer *get_FlatCodesDistanceComputer() const override {
-        return new SimdFlatDistanceComputer(*this, distance);
-    }
-
-    // Few queries: FAISS scans with its scalar fvec_* loops (below its BLAS threshold); scan
-    // with the SIMD kernel instead. Many queries (and id selectors) stay with FAISS's BLAS path.
-    void search(idx_t n, const float *x, idx_t k, float *distances, idx_t *labels,
-                const faiss::SearchParameters *params) const override {
-        bool small = n < idx_t(faiss::distance_compute_blas_threshold);
-        bool plain = metric_type == faiss::METRIC_INNER_PRODUCT || metric_type == faiss::METRIC_L2;
-        if (!small || !plain || params != nullptr || k <= 0) {
-            faiss::IndexFlat::search(n, x, k, distances, labels, params);
-            return;
-        }
-        const float *xb = get_xb();
-        size_t dim = size_t(d);
-        for (idx_t q = 0; q < n; q++) {
-            const float *query = x + q * dim;
-            float *dis = distances + q * k;
-            idx_t *ids = labels + q * k;
-            if (metric_type == faiss::METRIC_INNER_PRODUCT) {
-                scan<faiss::CMin<float, idx_t>>(query, xb, dim, k, dis, ids);
-            } else {
-                scan<faiss::CMax<float, idx_t>>(query, xb, dim, k, dis, ids);
-            }
+    for (idx_t q = 0; q < n; q++) {
+        if (metric_type == faiss::METRIC_INNER_PRODUCT) {
+            scan<faiss::CMin<float, idx_t>>(x + q * d, k, distances + q * k, labels + q * k);
+        } else {
+            scan<faiss::CMax<float, idx_t>>(x + q * d, k, distances + q * k, labels + q * k);
         }
     }
+}
 
-    template <class C>
-    void scan(const float *query, const float *xb, size_t dim, idx_t k, float *dis, idx_t *ids) const {
-        faiss::heap_heapify<C>(size_t(k), dis, ids);
-        for (idx_t j = 0; j < ntotal; j++) {
-            float v = distance(query, xb + j * dim, dim);
-            if (C::cmp(dis[0], v)) faiss::heap_replace_top<C>(size_t(k), dis, ids, v, j);
-        }
-        faiss::heap_reorder<C>(size_t(k), dis, ids);
+template <class C>
+void cfaiss::SimdFlat::scan(const float *query, idx_t k, float *dis, idx_t *ids) const {
+    const float *xb = get_xb();
+    size_t dim = size_t(d);
+    faiss::heap_heapify<C>(size_t(k), dis, ids);
+    for (idx_t j = 0; j < ntotal; j++) {
+        float v = kernels.one(query, xb + j * dim, dim);
+        if (C::cmp(dis[0], v)) faiss::heap_replace_top<C>(size_t(k), dis, ids, v, j);
     }
-};
+    faiss::heap_reorder<C>(size_t(k), dis, ids);
+}
+
+namespace {
+
+using cfaiss::SimdFlat;
 
 // A plain IndexFlat (or its IP/L2 subclasses), which SimdFlat can stand in for.
 bool is_plain_flat(const faiss::Index *index) {
@@ -282,8 +152,8 @@ bool attach(faiss::Index *index, int kernel) {
 }
 
 int best_kernel() {
-    if (supported(CFAISS_DISTANCES_AVX512)) return CFAISS_DISTANCES_AVX512;
-    if (supported(CFAISS_DISTANCES_AVX2)) return CFAISS_DISTANCES_AVX2;
+    if (cfaiss::kernel_supported(CFAISS_DISTANCES_AVX512)) return CFAISS_DISTANCES_AVX512;
+    if (cfaiss::kernel_supported(CFAISS_DISTANCES_AVX2)) return CFAISS_DISTANCES_AVX2;
     return CFAISS_DISTANCES_FAISS;
 }
 
@@ -293,13 +163,13 @@ void cfaiss::attach_best_distances(faiss::Index *index) { attach(index, best_ker
 
 extern "C" int cfaiss_distances_best(void) { return best_kernel(); }
 
-extern "C" int cfaiss_distances_supported(int kernel) { return supported(kernel) ? 1 : 0; }
+extern "C" int cfaiss_distances_supported(int kernel) { return cfaiss::kernel_supported(kernel) ? 1 : 0; }
 
 extern "C" int cfaiss_index_set_distances(cfaiss_index_t *handle, int kernel) {
     return cfaiss::guarded(__func__, [&] {
         faiss::Index &index = cfaiss::checked(handle);
         cfaiss::require(kernel >= CFAISS_DISTANCES_FAISS && kernel <= CFAISS_DISTANCES_AVX512, "unknown distance kernel");
-        if (!supported(kernel)) throw cfaiss::unsupported("this processor cannot run that distance kernel");
+        if (!cfaiss::kernel_supported(kernel)) throw cfaiss::unsupported("this processor cannot run that distance kernel");
         if (!attach(&index, kernel)) throw cfaiss::unsupported("the index has no flat float storage to compute distances on");
         return CFAISS_OK;
     });

@@ -102,6 +102,7 @@ extern "C" int cfaiss_index_search(const cfaiss_index_t *handle, int64_t n, int6
         cfaiss::require(k > 0, "k must be positive");
         cfaiss::require(n == 0 || (distances != nullptr && labels != nullptr),
                         "distances or labels buffer is NULL");
+        if (!handle->faiss_hnsw_search && cfaiss::hnsw_search(index, n, x, k, distances, labels)) return CFAISS_OK;
         index.search(n, x, k, distances, labels);
         return CFAISS_OK;
     });
@@ -110,6 +111,14 @@ extern "C" int cfaiss_index_search(const cfaiss_index_t *handle, int64_t n, int6
 extern "C" int cfaiss_index_reset(cfaiss_index_t *handle) {
     return cfaiss::guarded(__func__, [&] {
         cfaiss::checked(handle).reset();
+        return CFAISS_OK;
+    });
+}
+
+extern "C" int cfaiss_index_set_faiss_hnsw_search(cfaiss_index_t *handle, int faiss_search) {
+    return cfaiss::guarded(__func__, [&] {
+        cfaiss::checked(handle);
+        handle->faiss_hnsw_search = faiss_search != 0;
         return CFAISS_OK;
     });
 }

@@ -12,6 +12,8 @@
 
 struct cfaiss_index {
     std::unique_ptr<faiss::Index> index;
+    // Search HNSW with FAISS's own HNSW::search instead of densekit's (for comparisons).
+    bool faiss_hnsw_search = false;
 };
 
 namespace cfaiss {
@@ -70,5 +72,11 @@ void check_vectors(const faiss::Index &index, int64_t n, int64_t dimension, cons
 // Puts densekit's SIMD distance storage (the best kernel this processor runs) under an HNSW or
 // flat index, if it has flat float storage; other indexes are left as they are.
 void attach_best_distances(faiss::Index *index);
+
+// Searches an HNSW index (bare or under an IDMap) whose storage is densekit's, as
+// IndexHNSW::search without parameters would, and returns true; returns false, having done
+// nothing, for any other index. Threads: FAISS's OpenMP thread count of the calling thread.
+bool hnsw_search(const faiss::Index &index, faiss::Index::idx_t n, const float *x, faiss::Index::idx_t k, float *distances,
+                 faiss::Index::idx_t *labels);
 
 } // namespace cfaiss
