@@ -129,17 +129,30 @@ public struct AdamW: Sendable {
             stepSize: Float(Double(learningRate) / correction1),
             inverseCorrection2Root: Float(1 / correction2.squareRoot()))
         let decay = 1 - learningRate * configuration.weightDecay
+        // Segments alternating decayed / not decayed.
+        var segments: [(range: Range<Int>, decay: Float)] = []
+        var start = 0
+        for excluded in noWeightDecay {
+            segments.append((start..<excluded.lowerBound, decay))
+            segments.append((excluded, 1))
+            start = excluded.upperBound
+        }
+        segments.append((start..<parameterCount, decay))
+        // Each element's update is independent, so splitting the vector over the cores changes
+        // no bit of the result; it is memory-bound (five streams), and one core alone does not
+        // draw the machine's bandwidth. Parts of at least 1M parameters.
+        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, parameterCount >> 20))
+        let count = parameterCount, allSegments = segments
         firstMoment.withUnsafeMutableBufferPointer { mBuffer in
             secondMoment.withUnsafeMutableBufferPointer { vBuffer in
                 guard let m = mBuffer.baseAddress, let v = vBuffer.baseAddress else { return }
-                // Walk the vector in segments alternating decayed / not decayed.
-                var start = 0
-                for excluded in noWeightDecay {
-                    update.apply(p, g, m, v, start..<excluded.lowerBound, decay: decay)
-                    update.apply(p, g, m, v, excluded, decay: 1)
-                    start = excluded.upperBound
+                let buffers = UpdateBuffers(p: p, g: g, m: m, v: v)
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    let mine = (count * part / parts)..<(count * (part + 1) / parts)
+                    for segment in allSegments where segment.range.overlaps(mine) {
+                        update.apply(buffers.p, buffers.g, buffers.m, buffers.v, segment.range.clamped(to: mine), decay: segment.decay)
+                    }
                 }
-                update.apply(p, g, m, v, start..<parameterCount, decay: decay)
             }
         }
     }
@@ -168,8 +181,13 @@ public struct AdamW: Sendable {
     }
 }
 
+/// The four vectors of an update, handed to the worker threads (disjoint ranges each).
+private struct UpdateBuffers: @unchecked Sendable {
+    let p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+}
+
 /// The per-step constants of the elementwise update.
-private struct Update {
+private struct Update: Sendable {
     let beta1: Float, beta2: Float, epsilon: Float
     /// `lr / (1 - beta1^t)`.
     let stepSize: Float

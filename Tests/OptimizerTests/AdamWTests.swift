@@ -23,6 +23,25 @@ import Testing
         }
     }
 
+    /// A vector of millions of parameters is updated by several threads in parts; each element
+    /// must get exactly the update a small optimizer gives it, decay ranges crossing the parts.
+    @Test func largeVectorsSplitOverThreadsUpdateEachElementAlike() throws {
+        let count = 2_500_000, exempt = 1_000_000..<1_500_000  // crosses the middle, where two parts meet
+        var parameters = (0..<count).map { Float(($0 % 97) - 48) / 50 }
+        let gradients = (0..<count).map { Float(($0 % 89) - 44) / 300 }
+        var large = try AdamW(parameterCount: count, configuration: AdamWConfiguration(weightDecay: 0.1), noWeightDecay: [exempt])
+        for _ in 0..<2 { large.step(parameters: &parameters, gradients: gradients, learningRate: 1e-2) }
+        for window in [999_990..<1_000_010, 1_249_990..<1_250_010, 1_499_990..<1_500_010, (count - 20)..<count] {
+            var small = window.map { Float(($0 % 97) - 48) / 50 }
+            let smallGradients = window.map { Float(($0 % 89) - 44) / 300 }
+            let local = exempt.clamped(to: window)
+            let ranges = local.isEmpty ? [] : [(local.lowerBound - window.lowerBound)..<(local.upperBound - window.lowerBound)]
+            var optimizer = try AdamW(parameterCount: window.count, configuration: AdamWConfiguration(weightDecay: 0.1), noWeightDecay: ranges)
+            for _ in 0..<2 { optimizer.step(parameters: &small, gradients: smallGradients, learningRate: 1e-2) }
+            #expect(Array(parameters[window]) == small, "\(window)")
+        }
+    }
+
     @Test func twoStepsMatchTheFormula() throws {
         let start: [Float] = [1.0, -2.0, 0.5, 0.0]
         let gradients: [[Float]] = [[0.1, -0.2, 0.3, 1e-3], [-0.05, 0.4, 0.3, 0]]

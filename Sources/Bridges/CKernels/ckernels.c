@@ -66,11 +66,15 @@ INLINE float gelu_derivative(float x) {
 }
 
 // MARK: loops, one body per level.
+//
+// Every pointer is `restrict`, and in-place calls (out == in, dx == dy) get loops of their own:
+// with possibly overlapping pointers LLVM guards the vector loop with an overlap check, which
+// an in-place call fails, and the whole call then runs the scalar remainder loop.
 
 #define GELU_BODY                                                                                   \
     for (size_t r = 0; r < rows; r++) {                                                             \
-        const float *row = in + r * width;                                                          \
-        float *o = out + r * width;                                                                 \
+        const float *restrict row = in + r * width;                                                 \
+        float *restrict o = out + r * width;                                                        \
         if (bias) {                                                                                 \
             for (size_t j = 0; j < width; j++) o[j] = gelu(row[j] + bias[j]);                       \
         } else {                                                                                    \
@@ -78,24 +82,43 @@ INLINE float gelu_derivative(float x) {
         }                                                                                           \
     }
 
+#define GELU_INPLACE_BODY                                                                           \
+    for (size_t r = 0; r < rows; r++) {                                                             \
+        float *restrict o = x + r * width;                                                          \
+        if (bias) {                                                                                 \
+            for (size_t j = 0; j < width; j++) o[j] = gelu(o[j] + bias[j]);                         \
+        } else {                                                                                    \
+            for (size_t j = 0; j < width; j++) o[j] = gelu(o[j]);                                   \
+        }                                                                                           \
+    }
+
 #define GELU_BACKWARD_BODY for (size_t i = 0; i < count; i++) dx[i] = dy[i] * gelu_derivative(x[i]);
+#define GELU_BACKWARD_INPLACE_BODY for (size_t i = 0; i < count; i++) g[i] *= gelu_derivative(x[i]);
 
-static void gelu_baseline(const float *in, const float *bias, float *out, size_t rows, size_t width) { GELU_BODY }
-__attribute__((target("avx2,fma"))) static void gelu_avx2(const float *in, const float *bias, float *out, size_t rows, size_t width) { GELU_BODY }
-__attribute__((target("avx512f"))) static void gelu_avx512(const float *in, const float *bias, float *out, size_t rows, size_t width) { GELU_BODY }
+#define LEVELS(name, params, body)                                                                  \
+    static void name##_baseline params { body }                                                     \
+    __attribute__((target("avx2,fma"))) static void name##_avx2 params { body }                     \
+    __attribute__((target("avx512f"))) static void name##_avx512 params { body }
 
-static void gelu_backward_baseline(const float *dy, const float *x, float *dx, size_t count) { GELU_BACKWARD_BODY }
-__attribute__((target("avx2,fma"))) static void gelu_backward_avx2(const float *dy, const float *x, float *dx, size_t count) { GELU_BACKWARD_BODY }
-__attribute__((target("avx512f"))) static void gelu_backward_avx512(const float *dy, const float *x, float *dx, size_t count) { GELU_BACKWARD_BODY }
+LEVELS(gelu, (const float *restrict in, const float *restrict bias, float *restrict out, size_t rows, size_t width), GELU_BODY)
+LEVELS(gelu_inplace, (float *restrict x, const float *restrict bias, size_t rows, size_t width), GELU_INPLACE_BODY)
+LEVELS(gelu_backward, (const float *restrict dy, const float *restrict x, float *restrict dx, size_t count), GELU_BACKWARD_BODY)
+LEVELS(gelu_backward_inplace, (float *restrict g, const float *restrict x, size_t count), GELU_BACKWARD_INPLACE_BODY)
 
 // MARK: dispatch.
 
 int ckernels_best_level(void) {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx512f")) return CKERNELS_AVX512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return CKERNELS_AVX2;
-#endif
+    static int best = -1;
+    if (best >= 0) return best;
+    int level = CKERNELS_BASELINE;
+    if (__builtin_cpu_supports("avx512f")) level = CKERNELS_AVX512;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) level = CKERNELS_AVX2;
+    best = level; // the same value from every thread: a benign race
+    return best;
+#else
     return CKERNELS_BASELINE;
+#endif
 }
 
 static int resolve(int level) {
@@ -103,18 +126,25 @@ static int resolve(int level) {
     return (level == CKERNELS_BEST || level > best) ? best : level;
 }
 
+#define DISPATCH(level, name, ...)                                                                  \
+    switch (resolve(level)) {                                                                       \
+    case CKERNELS_AVX512: name##_avx512(__VA_ARGS__); break;                                        \
+    case CKERNELS_AVX2: name##_avx2(__VA_ARGS__); break;                                            \
+    default: name##_baseline(__VA_ARGS__); break;                                                   \
+    }
+
 void ckernels_gelu(int level, const float *in, const float *bias, float *out, size_t rows, size_t width) {
-    switch (resolve(level)) {
-    case CKERNELS_AVX512: gelu_avx512(in, bias, out, rows, width); break;
-    case CKERNELS_AVX2: gelu_avx2(in, bias, out, rows, width); break;
-    default: gelu_baseline(in, bias, out, rows, width); break;
+    if (in == out) {
+        DISPATCH(level, gelu_inplace, out, bias, rows, width)
+    } else {
+        DISPATCH(level, gelu, in, bias, out, rows, width)
     }
 }
 
 void ckernels_gelu_backward(int level, const float *dy, const float *x, float *dx, size_t count) {
-    switch (resolve(level)) {
-    case CKERNELS_AVX512: gelu_backward_avx512(dy, x, dx, count); break;
-    case CKERNELS_AVX2: gelu_backward_avx2(dy, x, dx, count); break;
-    default: gelu_backward_baseline(dy, x, dx, count); break;
+    if (dy == dx) {
+        DISPATCH(level, gelu_backward_inplace, dx, x, count)
+    } else {
+        DISPATCH(level, gelu_backward, dy, x, dx, count)
     }
 }
