@@ -66,14 +66,10 @@ public enum RowKernels {
     }
 
     /// In place: softmax over each row of `x`, of which only the first `width` entries are read.
+    /// On AVX2 (`CKernels`): attention's softmax was 8% of encoding time at SSE width, its
+    /// maximum a scalar loop.
     public static func softmax(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, stride: Int) {
-        for r in 0..<rows {
-            let row = x + r * stride
-            var maxValue = -Float.infinity
-            for j in 0..<width { maxValue = Swift.max(maxValue, row[j]) }
-            for j in 0..<width { row[j] = VectorMath.exp(row[j] - maxValue) }
-            scale(row, by: 1 / sum(row, width), width)
-        }
+        ckernels_softmax(CKERNELS_BEST, x, rows, width, stride)
     }
 
     /// Scales each row to unit L2 norm (rows of zeros stay zero).

@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 import DensekitTensor
 import Testing
 
@@ -52,5 +53,28 @@ import Testing
         let cpu = CPUFeatures.current
         let expected: Int32 = cpu.has(.avx512f) ? CKERNELS_AVX512 : (cpu.hasAVX2FMA ? CKERNELS_AVX2 : CKERNELS_BASELINE)
         #expect(ckernels_best_level() == expected)
+    }
+}
+
+extension CKernelsTests {
+    /// Attention's softmax at every level: the definition, row by row, strided rows untouched
+    /// past their width.
+    @Test func softmaxMatchesTheDefinitionAtEveryLevel() {
+        let width = 19, stride = 23, rows = 5
+        let input = (0..<(rows * stride)).map { Float(($0 * 37) % 29) / 3 - 4 }
+        for level in Self.levels {
+            var x = input
+            ckernels_softmax(level, &x, rows, width, stride)
+            for r in 0..<rows {
+                let row = Array(input[(r * stride)..<(r * stride + width)])
+                let maximum = row.max()!
+                let exps = row.map { Foundation.exp(Double($0 - maximum)) }
+                let total = exps.reduce(0, +)
+                for j in 0..<width {
+                    #expect(abs(Double(x[r * stride + j]) - exps[j] / total) < 1e-6, "level \(level), row \(r)")
+                }
+                for j in width..<stride { #expect(x[r * stride + j] == input[r * stride + j]) }
+            }
+        }
     }
 }

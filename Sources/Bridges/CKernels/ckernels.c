@@ -1,5 +1,7 @@
 #include "ckernels.h"
 
+#include <immintrin.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -105,6 +107,137 @@ LEVELS(gelu_inplace, (float *restrict x, const float *restrict bias, size_t rows
 LEVELS(gelu_backward, (const float *restrict dy, const float *restrict x, float *restrict dx, size_t count), GELU_BACKWARD_BODY)
 LEVELS(gelu_backward_inplace, (float *restrict g, const float *restrict x, size_t count), GELU_BACKWARD_INPLACE_BODY)
 
+static void softmax_baseline(float *restrict x, size_t rows, size_t width, size_t stride) {
+    for (size_t r = 0; r < rows; r++) {
+        float *restrict row = x + r * stride;
+        float maximum = -INFINITY;
+        for (size_t j = 0; j < width; j++) maximum = row[j] > maximum ? row[j] : maximum;
+        float sum = 0;
+        for (size_t j = 0; j < width; j++) {
+            row[j] = fast_exp(row[j] - maximum);
+            sum += row[j];
+        }
+        float inverse = 1.0f / sum;
+        for (size_t j = 0; j < width; j++) row[j] *= inverse;
+    }
+}
+
+// MARK: x W^T for few rows.
+
+static void gemm_nt_baseline(size_t m, size_t j0, size_t j1, size_t k, float alpha, const float *restrict a, size_t lda,
+                             const float *restrict b, size_t ldb, float *restrict c, size_t ldc) {
+    for (size_t j = j0; j < j1; j++) {
+        const float *restrict w = b + j * ldb;
+        for (size_t i = 0; i < m; i++) {
+            const float *restrict x = a + i * lda;
+            float sum = 0;
+            for (size_t p = 0; p < k; p++) sum += x[p] * w[p];
+            c[i * ldc + j] = alpha * sum;
+        }
+    }
+}
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+AVX2 static inline float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// One row of A against two rows of W (w0, w1), k in blocks of 8 then a scalar tail.
+AVX2 static inline void dot1x2(const float *x, const float *w0, const float *w1, size_t k, float alpha, float *out0, float *out1) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+    size_t p = 0;
+    for (; p + 8 <= k; p += 8) {
+        __m256 xv = _mm256_loadu_ps(x + p);
+        s0 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w0 + p), s0);
+        s1 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w1 + p), s1);
+    }
+    float r0 = hsum8(s0), r1 = hsum8(s1);
+    for (; p < k; p++) {
+        r0 += x[p] * w0[p];
+        r1 += x[p] * w1[p];
+    }
+    *out0 = alpha * r0;
+    *out1 = alpha * r1;
+}
+
+// Four rows of A against two rows of W: eight accumulators, each W load used four times.
+AVX2 static void gemm_nt_avx2(size_t m, size_t j0, size_t j1, size_t k, float alpha, const float *restrict a, size_t lda,
+                              const float *restrict b, size_t ldb, float *restrict c, size_t ldc) {
+    size_t j = j0;
+    for (; j + 2 <= j1; j += 2) {
+        const float *w0 = b + j * ldb, *w1 = w0 + ldb;
+        size_t i = 0;
+        for (; i + 4 <= m; i += 4) {
+            const float *x0 = a + i * lda, *x1 = x0 + lda, *x2 = x1 + lda, *x3 = x2 + lda;
+            __m256 s00 = _mm256_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            size_t p = 0;
+            for (; p + 8 <= k; p += 8) {
+                __m256 b0 = _mm256_loadu_ps(w0 + p), b1 = _mm256_loadu_ps(w1 + p);
+                __m256 v = _mm256_loadu_ps(x0 + p);
+                s00 = _mm256_fmadd_ps(v, b0, s00);
+                s01 = _mm256_fmadd_ps(v, b1, s01);
+                v = _mm256_loadu_ps(x1 + p);
+                s10 = _mm256_fmadd_ps(v, b0, s10);
+                s11 = _mm256_fmadd_ps(v, b1, s11);
+                v = _mm256_loadu_ps(x2 + p);
+                s20 = _mm256_fmadd_ps(v, b0, s20);
+                s21 = _mm256_fmadd_ps(v, b1, s21);
+                v = _mm256_loadu_ps(x3 + p);
+                s30 = _mm256_fmadd_ps(v, b0, s30);
+                s31 = _mm256_fmadd_ps(v, b1, s31);
+            }
+            float r[8] = {hsum8(s00), hsum8(s01), hsum8(s10), hsum8(s11), hsum8(s20), hsum8(s21), hsum8(s30), hsum8(s31)};
+            for (; p < k; p++) {
+                r[0] += x0[p] * w0[p]; r[1] += x0[p] * w1[p];
+                r[2] += x1[p] * w0[p]; r[3] += x1[p] * w1[p];
+                r[4] += x2[p] * w0[p]; r[5] += x2[p] * w1[p];
+                r[6] += x3[p] * w0[p]; r[7] += x3[p] * w1[p];
+            }
+            for (size_t q = 0; q < 4; q++) {
+                c[(i + q) * ldc + j] = alpha * r[2 * q];
+                c[(i + q) * ldc + j + 1] = alpha * r[2 * q + 1];
+            }
+        }
+        for (; i < m; i++) dot1x2(a + i * lda, w0, w1, k, alpha, &c[i * ldc + j], &c[i * ldc + j + 1]);
+    }
+    if (j < j1) {
+        const float *w = b + j * ldb;
+        for (size_t i = 0; i < m; i++) {
+            float unused;
+            dot1x2(a + i * lda, w, w, k, alpha, &c[i * ldc + j], &unused);
+        }
+    }
+}
+
+// Attention's softmax, one row at a time: max, exp (vectorised by the compiler), sum, scale.
+AVX2 static void softmax_avx2(float *restrict x, size_t rows, size_t width, size_t stride) {
+    for (size_t r = 0; r < rows; r++) {
+        float *restrict row = x + r * stride;
+        __m256 mv = _mm256_set1_ps(-INFINITY);
+        size_t j = 0;
+        for (; j + 8 <= width; j += 8) mv = _mm256_max_ps(mv, _mm256_loadu_ps(row + j));
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        float maximum = _mm_cvtss_f32(m4);
+        for (; j < width; j++) maximum = row[j] > maximum ? row[j] : maximum;
+        for (size_t q = 0; q < width; q++) row[q] = fast_exp(row[q] - maximum);
+        __m256 sv = _mm256_setzero_ps();
+        j = 0;
+        for (; j + 8 <= width; j += 8) sv = _mm256_add_ps(sv, _mm256_loadu_ps(row + j));
+        float sum = hsum8(sv);
+        for (; j < width; j++) sum += row[j];
+        float inverse = 1.0f / sum;
+        for (size_t q = 0; q < width; q++) row[q] *= inverse;
+    }
+}
+
+#undef AVX2
+
 // MARK: dispatch.
 
 int ckernels_best_level(void) {
@@ -146,5 +279,23 @@ void ckernels_gelu_backward(int level, const float *dy, const float *x, float *d
         DISPATCH(level, gelu_backward_inplace, dx, x, count)
     } else {
         DISPATCH(level, gelu_backward, dy, x, dx, count)
+    }
+}
+
+void ckernels_gemm_nt_rows(int level, size_t m, size_t j0, size_t j1, size_t k, float alpha, const float *a, size_t lda,
+                           const float *b, size_t ldb, float *c, size_t ldc) {
+    // AVX-512 machines run the AVX2 form: the product is bound by streaming W from memory.
+    if (resolve(level) >= CKERNELS_AVX2) {
+        gemm_nt_avx2(m, j0, j1, k, alpha, a, lda, b, ldb, c, ldc);
+    } else {
+        gemm_nt_baseline(m, j0, j1, k, alpha, a, lda, b, ldb, c, ldc);
+    }
+}
+
+void ckernels_softmax(int level, float *x, size_t rows, size_t width, size_t stride) {
+    if (resolve(level) >= CKERNELS_AVX2) {
+        softmax_avx2(x, rows, width, stride);
+    } else {
+        softmax_baseline(x, rows, width, stride);
     }
 }
