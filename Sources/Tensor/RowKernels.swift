@@ -11,6 +11,11 @@ public enum RowKernels {
         for r in 0..<rows { add(x + r * width, bias, width) }
     }
 
+    /// `x[r, :] = row` for every row: a linear layer's bias, before a GEMM adds `x W^T` to it.
+    public static func fillRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, with row: UnsafePointer<Float>) {
+        for r in 0..<rows { (x + r * width).update(from: row, count: width) }
+    }
+
     /// `output = gelu(input)` elementwise (they may be the same buffer), on the processor's widest
     /// vectors (`CKernels`: AVX-512, AVX2 + FMA or the baseline, chosen at run time).
     public static func gelu(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {

@@ -124,15 +124,18 @@ static void softmax_baseline(float *restrict x, size_t rows, size_t width, size_
 
 // MARK: x W^T for few rows.
 
+// C = alpha * sum + beta * C, where beta 0 ignores C's old contents (NaN included), as BLAS does.
+#define STORE(at, value) (*(at) = beta == 0.0f ? alpha * (value) : alpha * (value) + beta * *(at))
+
 static void gemm_nt_baseline(size_t m, size_t j0, size_t j1, size_t k, float alpha, const float *restrict a, size_t lda,
-                             const float *restrict b, size_t ldb, float *restrict c, size_t ldc) {
+                             const float *restrict b, size_t ldb, float beta, float *restrict c, size_t ldc) {
     for (size_t j = j0; j < j1; j++) {
         const float *restrict w = b + j * ldb;
         for (size_t i = 0; i < m; i++) {
             const float *restrict x = a + i * lda;
             float sum = 0;
             for (size_t p = 0; p < k; p++) sum += x[p] * w[p];
-            c[i * ldc + j] = alpha * sum;
+            STORE(&c[i * ldc + j], sum);
         }
     }
 }
@@ -147,7 +150,7 @@ AVX2 static inline float hsum8(__m256 v) {
 }
 
 // One row of A against two rows of W (w0, w1), k in blocks of 8 then a scalar tail.
-AVX2 static inline void dot1x2(const float *x, const float *w0, const float *w1, size_t k, float alpha, float *out0, float *out1) {
+AVX2 static inline void dot1x2(const float *x, const float *w0, const float *w1, size_t k, float alpha, float beta, float *out0, float *out1) {
     __m256 s0 = _mm256_setzero_ps(), s1 = s0;
     size_t p = 0;
     for (; p + 8 <= k; p += 8) {
@@ -160,13 +163,13 @@ AVX2 static inline void dot1x2(const float *x, const float *w0, const float *w1,
         r0 += x[p] * w0[p];
         r1 += x[p] * w1[p];
     }
-    *out0 = alpha * r0;
-    *out1 = alpha * r1;
+    STORE(out0, r0);
+    STORE(out1, r1);
 }
 
 // Four rows of A against two rows of W: eight accumulators, each W load used four times.
 AVX2 static void gemm_nt_avx2(size_t m, size_t j0, size_t j1, size_t k, float alpha, const float *restrict a, size_t lda,
-                              const float *restrict b, size_t ldb, float *restrict c, size_t ldc) {
+                              const float *restrict b, size_t ldb, float beta, float *restrict c, size_t ldc) {
     size_t j = j0;
     for (; j + 2 <= j1; j += 2) {
         const float *w0 = b + j * ldb, *w1 = w0 + ldb;
@@ -198,17 +201,17 @@ AVX2 static void gemm_nt_avx2(size_t m, size_t j0, size_t j1, size_t k, float al
                 r[6] += x3[p] * w0[p]; r[7] += x3[p] * w1[p];
             }
             for (size_t q = 0; q < 4; q++) {
-                c[(i + q) * ldc + j] = alpha * r[2 * q];
-                c[(i + q) * ldc + j + 1] = alpha * r[2 * q + 1];
+                STORE(&c[(i + q) * ldc + j], r[2 * q]);
+                STORE(&c[(i + q) * ldc + j + 1], r[2 * q + 1]);
             }
         }
-        for (; i < m; i++) dot1x2(a + i * lda, w0, w1, k, alpha, &c[i * ldc + j], &c[i * ldc + j + 1]);
+        for (; i < m; i++) dot1x2(a + i * lda, w0, w1, k, alpha, beta, &c[i * ldc + j], &c[i * ldc + j + 1]);
     }
     if (j < j1) {
         const float *w = b + j * ldb;
         for (size_t i = 0; i < m; i++) {
-            float unused;
-            dot1x2(a + i * lda, w, w, k, alpha, &c[i * ldc + j], &unused);
+            float unused = 0;
+            dot1x2(a + i * lda, w, w, k, alpha, beta, &c[i * ldc + j], &unused);
         }
     }
 }
@@ -283,12 +286,12 @@ void ckernels_gelu_backward(int level, const float *dy, const float *x, float *d
 }
 
 void ckernels_gemm_nt_rows(int level, size_t m, size_t j0, size_t j1, size_t k, float alpha, const float *a, size_t lda,
-                           const float *b, size_t ldb, float *c, size_t ldc) {
+                           const float *b, size_t ldb, float beta, float *c, size_t ldc) {
     // AVX-512 machines run the AVX2 form: the product is bound by streaming W from memory.
     if (resolve(level) >= CKERNELS_AVX2) {
-        gemm_nt_avx2(m, j0, j1, k, alpha, a, lda, b, ldb, c, ldc);
+        gemm_nt_avx2(m, j0, j1, k, alpha, a, lda, b, ldb, beta, c, ldc);
     } else {
-        gemm_nt_baseline(m, j0, j1, k, alpha, a, lda, b, ldb, c, ldc);
+        gemm_nt_baseline(m, j0, j1, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 }
 

@@ -26,11 +26,11 @@ void ckernels_gelu_backward(int level, const float *dy, const float *x, float *d
 // In place: softmax over the first `width` entries of each of `rows` rows (row stride `stride`).
 void ckernels_softmax(int level, float *x, size_t rows, size_t width, size_t stride);
 
-// C[i, j] = alpha * sum_p A[i, p] * B[j, p] for i < m and j0 <= j < j1 (row-major, strides lda, ldb,
+// C[i, j] = alpha * sum_p A[i, p] * B[j, p] + beta * C[i, j] for i < m and j0 <= j < j1 (row-major, strides lda, ldb,
 // ldc): a linear layer, x W^T, for few rows. OpenBLAS packs all of W on every call, which for
 // a query of ten tokens costs as much as the product; this streams each row of W once and
 // reuses it for every row of A.
 void ckernels_gemm_nt_rows(int level, size_t m, size_t j0, size_t j1, size_t k, float alpha, const float *a, size_t lda,
-                           const float *b, size_t ldb, float *c, size_t ldc);
+                           const float *b, size_t ldb, float beta, float *c, size_t ldc);
 
 #endif
