@@ -185,9 +185,16 @@ public final class ContrastiveStep {
             }
         }
         timings.backward = lap()
+        // gradient = the workers' accumulators summed in worker order, split over the cores by
+        // index range: each element is the same sum whatever the split.
         let total = count * towers.count
-        gradient.update(from: workers[0].gradient, count: total)
-        for worker in workers.dropFirst() { RowKernels.add(gradient, worker.gradient, total) }
+        let accumulators = workers.map { SendableFloats($0.gradient) }, sum = SendableFloats(gradient)
+        let parts = workers.count
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let first = total * part / parts, length = total * (part + 1) / parts - first
+            (sum.pointer + first).update(from: accumulators[0].pointer + first, count: length)
+            for accumulator in accumulators.dropFirst() { RowKernels.add(sum.pointer + first, accumulator.pointer + first, length) }
+        }
         timings.gradientSum = lap()
         lastTimings = timings
         return output.value
