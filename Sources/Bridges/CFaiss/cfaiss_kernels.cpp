@@ -13,19 +13,21 @@
 
 namespace {
 
+// One coordinate's term: x y for the inner product, (x - y)^2 for squared L2. Inlined into
+// every level (a function without target attributes may be); the add stays a separate step.
+template <bool IP>
+inline __attribute__((always_inline)) float term(float x, float y) {
+    if (IP) return x * y;
+    float t = x - y;
+    return t * t;
+}
+
 // MARK: scalar
 
 template <bool IP>
 inline float scalar_one(const float *x, const float *y, size_t d) {
     float sum = 0;
-    for (size_t i = 0; i < d; i++) {
-        if (IP) {
-            sum += x[i] * y[i];
-        } else {
-            float t = x[i] - y[i];
-            sum += t * t;
-        }
-    }
+    for (size_t i = 0; i < d; i++) sum += term<IP>(x[i], y[i]);
     return sum;
 }
 
@@ -62,14 +64,7 @@ AVX2 inline __m256 step256(__m256 x, const float *y, __m256 acc) {
 
 template <bool IP>
 AVX2 inline float tail(const float *x, const float *y, size_t i, size_t d, float sum) {
-    for (; i < d; i++) {
-        if (IP) {
-            sum += x[i] * y[i];
-        } else {
-            float t = x[i] - y[i];
-            sum += t * t;
-        }
-    }
+    for (; i < d; i++) sum += term<IP>(x[i], y[i]);
     return sum;
 }
 
