@@ -21,7 +21,6 @@
 #include <faiss/utils/Heap.h>
 #include <faiss/utils/distances.h>
 
-#include <immintrin.h>
 
 #include <typeinfo>
 

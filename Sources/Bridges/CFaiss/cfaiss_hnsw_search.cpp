@@ -18,8 +18,6 @@
 #include <omp.h> // compat/omp.h
 
 #include <algorithm>
-#include <atomic>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <thread>
@@ -168,7 +166,8 @@ struct Searcher {
     Searcher(const faiss::IndexHNSW &index, const cfaiss::SimdFlat &storage, int ef)
             : hnsw(index.hnsw), base(storage.get_xb()), d(size_t(storage.d)), kernels(storage.kernels),
               negate(storage.metric_type == faiss::METRIC_INNER_PRODUCT), visited(size_t(storage.ntotal)),
-              candidates(ef, storage.kernel != CFAISS_DISTANCES_SCALAR) {}
+              candidates(ef, storage.kernel != CFAISS_DISTANCES_SCALAR), batch(size_t(index.hnsw.nb_neighbors(0))),
+              batchDistances(batch.size()) {}
 
     float distance(int i) const {
         float v = kernels.one(query, base + size_t(i) * d, d);
@@ -296,8 +295,6 @@ bool cfaiss::hnsw_search(const faiss::Index &index, idx_t n, const float *x, idx
     std::vector<std::unique_ptr<Searcher>> searchers;
     for (idx_t t = 0; t < std::max<idx_t>(threads, 1); t++) {
         searchers.push_back(std::make_unique<Searcher>(*hnsw, storage, ef));
-        searchers.back()->batch.resize(size_t(hnsw->hnsw.nb_neighbors(0)));
-        searchers.back()->batchDistances.resize(searchers.back()->batch.size());
     }
     auto run = [&](Searcher &searcher, idx_t first, idx_t last) noexcept {
         for (idx_t q = first; q < last; q++) {
