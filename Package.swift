@@ -72,7 +72,7 @@ let package = Package(
 
         // MARK: Tests.
         .target(name: "DensekitTestSupport", dependencies: ["DensekitEncoder", "DensekitTensor"], path: "Tests/Support"),
-        .testTarget(name: "BridgeTests", dependencies: ["COpenBLAS", "CLMDB", "CFaiss"], path: "Tests/BridgeTests"),
+        .testTarget(name: "BridgeTests", dependencies: ["COpenBLAS", "CLMDB", "CFaiss", "DensekitTensor"], path: "Tests/BridgeTests"),
         .testTarget(
             name: "TokenizerTests", dependencies: ["DensekitTokenizer"], path: "Tests/TokenizerTests",
             resources: [.copy("Fixtures")]
@@ -84,8 +84,8 @@ let package = Package(
         .testTarget(
             name: "TrainingTests", dependencies: ["DensekitTraining", "DensekitLosses", "DensekitTestSupport"], path: "Tests/TrainingTests"
         ),
-        .testTarget(name: "LossTests", dependencies: ["DensekitLosses"], path: "Tests/LossTests"),
-        .testTarget(name: "OptimizerTests", dependencies: ["DensekitTraining"], path: "Tests/OptimizerTests"),
+        .testTarget(name: "LossTests", dependencies: ["DensekitLosses", "DensekitTensor"], path: "Tests/LossTests"),
+        .testTarget(name: "OptimizerTests", dependencies: ["DensekitTraining", "DensekitTensor"], path: "Tests/OptimizerTests"),
         .testTarget(name: "EvaluationTests", dependencies: ["DensekitEvaluation"], path: "Tests/EvaluationTests"),
         .testTarget(name: "StoreTests", dependencies: ["DensekitStore", "DensekitTestSupport"], path: "Tests/StoreTests"),
         .testTarget(

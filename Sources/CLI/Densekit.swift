@@ -8,9 +8,9 @@ struct Densekit: ParsableCommand {
         commandName: "densekit",
         abstract: "Dense retrieval and contrastive indexing: embed, index, search, evaluate, train.",
         discussion: """
-        Models are sentence-transformers / Hugging Face folders (config.json, model.safetensors,
-        vocab.txt or tokenizer.json, modules.json + 1_Pooling/config.json). Without --model,
-        commands use $DENSEKIT_MODEL, else ~/.cache/densekit/models/all-MiniLM-L6-v2
+        Models are sentence-transformers / Hugging Face folders (config.json, model.safetensors, \
+        vocab.txt or tokenizer.json, modules.json + 1_Pooling/config.json). Without --model, \
+        commands use $DENSEKIT_MODEL, else ~/.cache/densekit/models/all-MiniLM-L6-v2 \
         (scripts/fetch-model.sh puts it there).
         """,
         version: "0.1.0",

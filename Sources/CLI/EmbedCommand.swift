@@ -8,9 +8,9 @@ struct Embed: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Embed texts, one per line, into JSON lines or a float32 .npy matrix.",
         discussion: """
-        Input: one text per line (an empty line is embedded as an empty text), or with --tsv
-        id<TAB>text. Output: one JSON object per input line, {"id": ..., "embedding": [...]}
-        (id only with --tsv), or --format npy: a float32 [count, dimension] matrix in input order.
+        Input: one text per line (an empty line is embedded as an empty text), or with --tsv \
+        id<TAB>text. Output: one JSON object per input line, {"id": ..., "embedding": [...]} \
+        (id only with --tsv), or --format npy: a float32 [count, dimension] matrix in input order. \
         Texts longer than --max-length tokens are truncated, as sentence-transformers does.
         """)
 

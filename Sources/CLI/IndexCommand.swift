@@ -16,11 +16,11 @@ struct Index: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Encode a corpus into an index folder; run it again after an interruption to resume.",
             discussion: """
-            The folder holds store/ (LMDB: passages, vectors, id maps, metadata; the source of
-            truth) and faiss.index. Each batch of --commit-every passages is committed in one
-            transaction, so a killed build loses at most the batch in flight; running the same
-            command again resumes after the last committed line and gives the same index as an
-            uninterrupted build. Corpus formats: MS MARCO TSV (pid<TAB>text), BEIR corpus.jsonl
+            The folder holds store/ (LMDB: passages, vectors, id maps, metadata; the source of \
+            truth) and faiss.index. Each batch of --commit-every passages is committed in one \
+            transaction, so a killed build loses at most the batch in flight; running the same \
+            command again resumes after the last committed line and gives the same index as an \
+            uninterrupted build. Corpus formats: MS MARCO TSV (pid<TAB>text), BEIR corpus.jsonl \
             ({"_id","title","text"}), JSONL ({"id","text"}).
             """)
 

@@ -10,9 +10,9 @@ struct Mine: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Mine hard negatives: each query's top-ranked passages that are not relevant to it.",
         discussion: """
-        Searches --index for every query, drops the passages the qrels mark relevant (and any
-        passage whose text equals a relevant one: the same package described twice is not a
-        negative), skips the first --skip ranks (the likeliest false negatives), and writes
+        Searches --index for every query, drops the passages the qrels mark relevant (and any \
+        passage whose text equals a relevant one: the same package described twice is not a \
+        negative), skips the first --skip ranks (the likeliest false negatives), and writes \
         qid<TAB>pid,pid,... best first, the format `train dual --negatives` reads.
         """)
 

@@ -11,8 +11,8 @@ struct Search: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Search an index: queries on the command line (table or --json), or a queries file into a run file.",
         discussion: """
-        Queries are encoded with the model the index was built with (recorded in the index);
-        --model may name the same model elsewhere, and any other model is refused.
+        Queries are encoded with the model the index was built with (recorded in the index); \
+        --model may name the same model elsewhere, and any other model is refused. \
         Run formats: msmarco (qid<TAB>pid<TAB>rank) and trec (qid Q0 pid rank score tag).
         """)
 

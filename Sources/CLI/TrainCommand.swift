@@ -15,20 +15,20 @@ struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Fine-tune a dual encoder (one encoder shared by queries and passages, or two towers) with a contrastive loss.",
             discussion: """
-            Each step draws --batch-size training queries, one relevant passage each, and
-            --negatives-per-query hard negatives each from --negatives (a file of lines
-            qid<TAB>pid,pid,..., best first). Every other passage in the batch is an in-batch
-            negative, except known positives (other relevant passages of the query, or the same
-            text twice), which are never counted as negatives.
-            Losses: infonce (multiple-negatives ranking; --symmetric adds passage->query),
-            dcl (decoupled contrastive: positive removed from the denominator),
-            decoupled-softmax (DEXML: each positive competes only with negatives).
-            Batches larger than --chunk-size sequences per worker use GradCache: memory is
-            bounded by the chunk, not the batch; --gradient-checkpointing also recomputes each
-            layer in the backward pass, so a chunk holds one layer's activations, not all.
-            --separate-towers trains a query tower and a passage tower, both starting from --model.
-            Output: a sentence-transformers folder in --out (with --separate-towers, query_model/
-            and passage_model/ folders and towers.json, which index build and search read as one
+            Each step draws --batch-size training queries, one relevant passage each, and \
+            --negatives-per-query hard negatives each from --negatives (a file of lines \
+            qid<TAB>pid,pid,..., best first). Every other passage in the batch is an in-batch \
+            negative, except known positives (other relevant passages of the query, or the same \
+            text twice), which are never counted as negatives. \
+            Losses: infonce (multiple-negatives ranking; --symmetric adds passage->query), \
+            dcl (decoupled contrastive: positive removed from the denominator), \
+            decoupled-softmax (DEXML: each positive competes only with negatives). \
+            Batches larger than --chunk-size sequences per worker use GradCache: memory is \
+            bounded by the chunk, not the batch; --gradient-checkpointing also recomputes each \
+            layer in the backward pass, so a chunk holds one layer's activations, not all. \
+            --separate-towers trains a query tower and a passage tower, both starting from --model. \
+            Output: a sentence-transformers folder in --out (with --separate-towers, query_model/ \
+            and passage_model/ folders and towers.json, which index build and search read as one \
             model), with checkpoint-STEP/ folders; --resume continues from the latest one.
             """)
 

@@ -48,11 +48,14 @@ extension PoolingConfiguration {
             let start = batch.offsets[s], n = batch.length(of: s)
             let dy = pooledGradient + s * width
             if normalize {
-                let x = pooled.withUnsafeBufferPointer { $0.baseAddress! + s * width }
-                let norm = Swift.max(RowKernels.dot(x, x, width).squareRoot(), 1e-12)
-                var yDotDy: Float = 0
-                for j in 0..<width { yDotDy += x[j] / norm * dy[j] }
-                for j in 0..<width { dx[j] = (dy[j] - x[j] / norm * yDotDy) / norm }
+                // The pooled row is used inside the closure only: its pointer must not escape.
+                pooled.withUnsafeBufferPointer { buffer in
+                    let x = buffer.baseAddress! + s * width
+                    let norm = Swift.max(RowKernels.dot(x, x, width).squareRoot(), 1e-12)
+                    var yDotDy: Float = 0
+                    for j in 0..<width { yDotDy += x[j] / norm * dy[j] }
+                    for j in 0..<width { dx[j] = (dy[j] - x[j] / norm * yDotDy) / norm }
+                }
             } else {
                 for j in 0..<width { dx[j] = dy[j] }
             }

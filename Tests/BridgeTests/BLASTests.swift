@@ -44,6 +44,13 @@ func sgemmMatchesNaiveLoop(transA: Bool, transB: Bool) {
     #expect(maxError < 1e-4)
 }
 
-@Test func openBLASThreadCountIsReadable() {
-    #expect(openblas_get_num_threads() >= 1)
+/// densekit sets OpenBLAS's pool per call site (1 inside workers, all cores for a lone batch):
+/// the setting must take and read back.
+@Test func openBLASThreadCountIsSetAndReadBack() {
+    let before = openblas_get_num_threads()
+    defer { openblas_set_num_threads(before) }
+    openblas_set_num_threads(1)
+    #expect(openblas_get_num_threads() == 1)
+    openblas_set_num_threads(2)
+    #expect(openblas_get_num_threads() == 2)
 }

@@ -84,6 +84,29 @@ import Testing
             }
             let agrees = numeric.contains { abs($0 - analytic) <= 2e-3 + 0.02 * max(abs($0), abs(analytic)) }
             #expect(agrees, "\(slot.name): finite differences \(numeric), analytic \(analytic)")
+
+            // A random direction's derivative can sit below the 2e-3 floor, where a zero
+            // gradient would pass too. Along the analytic gradient itself the derivative is
+            // its norm, the largest there is: the finite difference must find that norm, and it
+            // must clear the floor, so a zero, missing or misplaced gradient fails.
+            let slotGradient = (0..<slot.count).map { Double(gradient[slot.offset + $0]) }
+            let gradientNorm = slotGradient.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            if slot.name.hasSuffix("attention.self.key.bias") {
+                // Adding b to every key adds q·b to a whole row of scores, which softmax ignores:
+                // this gradient is zero by the algebra, up to rounding.
+                #expect(gradientNorm < 1e-5, "\(slot.name): gradient norm \(gradientNorm), expected 0")
+                continue
+            }
+            #expect(gradientNorm > 2.1e-3, "\(slot.name): gradient norm \(gradientNorm) too small to check")
+            let unit = slotGradient.map { Float($0 / gradientNorm) }
+            for k in 0..<slot.count { parameters.values[slot.offset + k] = original[k] + epsilon * unit[k] }
+            let alongPlus = loss(encoder, pooling: pooling, weights: weights)
+            for k in 0..<slot.count { parameters.values[slot.offset + k] = original[k] - epsilon * unit[k] }
+            let alongMinus = loss(encoder, pooling: pooling, weights: weights)
+            for k in 0..<slot.count { parameters.values[slot.offset + k] = original[k] }
+            let along = (alongPlus - alongMinus) / (2 * Double(epsilon))
+            let tolerance = 2e-3 + 0.02 * gradientNorm + (activation == .relu ? 0.05 * gradientNorm : 0)
+            #expect(abs(along - gradientNorm) <= tolerance, "\(slot.name): along the gradient \(along), its norm \(gradientNorm)")
         }
     }
 

@@ -41,7 +41,9 @@ import Testing
             let norms = (row.map { $0 * $0 }.reduce(0, +) * reference.embedding.map { $0 * $0 }.reduce(0, +)).squareRoot()
             let cosine = dot / norms
             let difference = zip(row, reference.embedding).map { abs($0 - $1) }.max() ?? 0
-            if cosine < 0.99999 || difference > 1e-4 {
+            // Measured: worst max-abs 1.6e-7 (Zen, Haswell kernels) to 2.5e-7 (Sandybridge);
+            // 1e-6 leaves room for other kernel sets, not for a wrong operation.
+            if cosine < 1 - 1e-9 || difference > 1e-6 {
                 Issue.record("text \(i) \"\(reference.text.prefix(60))\": cosine \(cosine), max abs difference \(difference)")
             }
             worstCosine = min(worstCosine, cosine)

@@ -1,3 +1,4 @@
+import DensekitTensor
 import Foundation
 
 /// A direct double-precision transcription of each loss formula, independent of the production
@@ -68,18 +69,10 @@ enum ReferenceLoss {
     }
 }
 
-/// SplitMix64: a small seeded generator so every test input is reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// densekit's seeded SplitMix64, so every test input is reproducible.
+typealias SeededGenerator = RandomSource
 
+extension RandomSource {
     /// Standard normal floats (Box-Muller).
     mutating func normals(_ count: Int) -> [Float] {
         (0..<count).map { _ in

@@ -3,9 +3,9 @@ import DensekitEvaluation
 import Foundation
 import Testing
 
-/// 2,000 queries x 1,000 results: checks the numbers; the time bound only catches quadratic work
-/// (a release build takes a fraction of a second; the bound leaves room for debug builds and busy machines).
-@Suite struct PerformanceTests {
+/// 2,000 queries x 1,000 results: the numbers at MS MARCO dev scale. (How fast evaluation runs
+/// belongs in Benchmarks/, not in a test.)
+@Suite struct LargeRunTests {
     @Test func twoThousandQueriesOfAThousandResults() throws {
         var qrels: Qrels = [:]
         var rankings: [String: [RankedDoc]] = [:]
@@ -16,14 +16,11 @@ import Testing
             rankings["\(q)"] = (1...1_000).map { RankedDoc(docId: "\(q)-\($0)", score: Double(1_000 - $0)) }
         }
         let evaluator = Evaluator(qrels: qrels, metrics: Metric.defaults)
-        let start = Date()
         let result = evaluator.evaluate(Run(rankings: rankings))
-        let seconds = Date().timeIntervalSince(start)
         // MRR@10 = mean over rank r = 1...10 (200 queries each) of 1/r = H(10) / 10.
         let harmonic10 = (1...10).reduce(0.0) { $0 + 1 / Double($1) }
         #expect(Toy.close(result.mean(of: .mrr(cutoff: 10)), harmonic10 / 10))
         #expect(result.mean(of: .recall(cutoff: 1000)) == 0.5)   // one of two relevant documents retrieved
         #expect(result.queryCount == 2_000)
-        #expect(seconds < 10, "evaluation took \(seconds) s")
     }
 }
