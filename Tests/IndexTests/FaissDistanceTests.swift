@@ -95,6 +95,23 @@ import Testing
         #expect(padded.ids.filter { $0 == -1 }.count == 3)
     }
 
+    /// Searches of one index from several threads at once (the HTTP server's case) each get
+    /// what a lone search gets: the search state is per call, the graph and vectors are shared.
+    @Test func concurrentSearchesOfOneIndexAgree() throws {
+        let dimension = 40
+        let data = Self.vectors(2000, dimension: dimension, seed: 15, normalized: true)
+        let queries = Self.vectors(64, dimension: dimension, seed: 16, normalized: true)
+        let index = try Self.build("HNSW16", .innerProduct, data, dimension: dimension)
+        try index.setEfSearch(40)
+        let alone = try (0..<64).map { q in try index.search(Array(queries[(q * dimension)..<((q + 1) * dimension)]), count: 1, k: 5).ids }
+        let results = SearchResults(count: 64)
+        DispatchQueue.concurrentPerform(iterations: 64) { q in
+            let found = try? index.search(Array(queries[(q * dimension)..<((q + 1) * dimension)]), count: 1, k: 5).ids
+            results.set(q, found ?? [])
+        }
+        #expect(results.all == alone)
+    }
+
     /// A graph built with SIMD distances finds neighbours as well as one built by FAISS alone.
     @Test(arguments: [FaissIndex.Metric.innerProduct, .l2])
     func hnswBuiltWithSIMDDistancesHasTheSameRecall(metric: FaissIndex.Metric) throws {
@@ -173,4 +190,13 @@ import Testing
             #expect(throws: IndexError.self) { try flat.setDistanceKernel(kernel) }
         }
     }
+}
+
+/// Results written from many threads, one slot each.
+private final class SearchResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [[Int64]]
+    init(count: Int) { slots = Array(repeating: [], count: count) }
+    func set(_ index: Int, _ ids: [Int64]) { lock.withLock { slots[index] = ids } }
+    var all: [[Int64]] { lock.withLock { slots } }
 }
