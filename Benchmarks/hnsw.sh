@@ -6,7 +6,7 @@
 # INDEX_FOLDER: a densekit index (e.g. Benchmarks/out/debian-pkg.index from Benchmarks/index.sh);
 # QUERIES.npy: query vectors from `densekit embed --format npy` (index.sh writes
 # Benchmarks/out/queries.npy). Rows: densekit as shipped (SIMD storage + its HNSW search),
-# densekit with FAISS's own IndexHNSW::search over the SIMD storage, densekit with FAISS's own
+# densekit with FAISS's own IndexHNSW::search and ::add over the SIMD storage, densekit with FAISS's own
 # distances (Debian's scalar build), and faiss-cpu, at efSearch 128 and 256, 2 threads, k 10.
 set -euo pipefail
 index="$(realpath "${1:?usage: $0 INDEX_FOLDER QUERIES.npy [RESULT.md]}")"
@@ -23,7 +23,7 @@ raw=""
 for ef in 128 256; do
     base=(bench search --index "$index" --query-vectors "$queries" --factory HNSW32 --ef-search $ef -k 10 --threads $threads)
     dk_simd="$("$dk" "${base[@]}")"
-    dk_faiss_search="$("$dk" "${base[@]}" --hnsw-search faiss)"
+    dk_faiss_search="$("$dk" "${base[@]}" --hnsw faiss)"
     dk_scalar="$("$dk" "${base[@]}" --distances faiss)"
     py="$("$venv/bin/python" Benchmarks/faiss_search.py --vectors "$out/hnsw-vectors.npy" --queries "$queries" --factory HNSW32 --ef-search $ef -k 10 --threads $threads)"
     rows+="$(python3 - "$ef" "$dk_simd" "$dk_faiss_search" "$dk_scalar" "$py" <<'PY'
@@ -31,7 +31,7 @@ import json, sys
 ef = sys.argv[1]
 simd, fsearch, scalar, py = (json.loads(x) for x in sys.argv[2:6])
 ref = py["queries_per_second"]; refb = py["build_seconds"]
-for name, r in [("densekit (SIMD storage, densekit HNSW search)", simd), ("densekit, FAISS's IndexHNSW::search on SIMD storage", fsearch),
+for name, r in [("densekit (SIMD storage, densekit HNSW search and build)", simd), ("densekit, FAISS's IndexHNSW::search and ::add on SIMD storage", fsearch),
                 ("densekit, FAISS's own distances (Debian build)", scalar), (f"faiss-cpu {py['faiss']} ({py['simd']})", py)]:
     print(f"| {ef} | {name} | {r['queries_per_second']:.0f} | {r['queries_per_second'] / ref:.2f} | {r['recall_at_k_vs_flat']:.4f} | {r['build_seconds']:.2f} | {refb / r['build_seconds']:.2f} |")
 PY

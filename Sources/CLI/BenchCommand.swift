@@ -161,8 +161,8 @@ extension Bench {
         @Option(name: .long, help: "Distance kernel of the timed index (\(FaissIndex.DistanceKernel.allCases.map(\.rawValue).joined(separator: ", ")); default: the best this processor runs). `faiss` times Debian's FAISS alone.")
         var distances: FaissIndex.DistanceKernel?
 
-        @Option(name: .long, help: "HNSW search code of the timed index: densekit (default) or faiss (FAISS's own IndexHNSW::search).")
-        var hnswSearch: FaissIndex.HNSWSearch = .densekit
+        @Option(name: .long, help: "HNSW search and build code of the timed index: densekit (default) or faiss (FAISS's own IndexHNSW::search and ::add).")
+        var hnsw: FaissIndex.HNSWCode = .densekit
 
         func run() throws {
             FaissIndex.setThreads(threads)
@@ -180,10 +180,11 @@ extension Bench {
             let metric = FaissIndex.Metric(rawValue: manifest.metric) ?? .innerProduct
             let ids = (0..<count).map(Int64.init)
 
-            func build(_ factory: String, distances: FaissIndex.DistanceKernel? = nil) throws -> (FaissIndex, Double) {
+            func build(_ factory: String, distances: FaissIndex.DistanceKernel? = nil, hnsw: FaissIndex.HNSWCode = .densekit) throws -> (FaissIndex, Double) {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let index = try FaissIndex(factory: factory, dimension: dimension, metric: metric)
                 if let distances { try index.setDistanceKernel(distances) }
+                try index.setHNSWCode(hnsw)
                 try vectors.withUnsafeBufferPointer { v in
                     if !index.isTrained { try index.train(v.baseAddress!, count: min(count, 100_000)) }
                     try index.add(v.baseAddress!, count: count, ids: ids)
@@ -191,9 +192,9 @@ extension Bench {
                 return (index, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }
             let (exact, _) = try build("Flat")
-            let (tested, buildSeconds) = try build(factory, distances: distances)
+            let (tested, buildSeconds) = try build(factory, distances: distances, hnsw: hnsw)
             if let efSearch { try tested.setEfSearch(efSearch) }
-            try tested.setHNSWSearch(hnswSearch)
+
             if let nprobe { try tested.setNProbe(nprobe) }
             let truth = try queries.values.withUnsafeBufferPointer { try exact.search($0.baseAddress!, count: queries.rows, k: k).ids }
             var best = Double.infinity
@@ -213,7 +214,7 @@ extension Bench {
                 "build_seconds": buildSeconds, "search_seconds": best, "queries_per_second": Double(queries.rows) / best,
                 "recall_at_k_vs_flat": Double(hits) / Double(queries.rows * k), "ef_search": efSearch ?? 0, "nprobe": nprobe ?? 0,
                 "distances": tested.distanceKernel?.rawValue ?? "faiss (no flat storage)", "cpu": CPUFeatures.current.model,
-                "hnsw_search": hnswSearch.rawValue,
+                "hnsw_code": hnsw.rawValue,
             ]
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -336,4 +337,4 @@ extension Bench {
 }
 
 extension FaissIndex.DistanceKernel: ExpressibleByArgument {}
-extension FaissIndex.HNSWSearch: ExpressibleByArgument {}
+extension FaissIndex.HNSWCode: ExpressibleByArgument {}

@@ -70,17 +70,17 @@ extension FaissIndex {
 }
 
 extension FaissIndex {
-    /// Which code searches an HNSW index that has densekit's storage.
-    public enum HNSWSearch: String, Sendable, CaseIterable {
-        /// densekit's implementation of FAISS's algorithm: the same neighbours, with neighbour
-        /// vectors prefetched and distances computed four at a time (the default).
+    /// Which code searches and builds an HNSW index that has densekit's storage.
+    public enum HNSWCode: String, Sendable, CaseIterable {
+        /// densekit's implementation of FAISS 1.7.3's search and insertion: the same steps, with
+        /// neighbour vectors prefetched and distances computed four at a time (the default).
         case densekit
-        /// FAISS's own `IndexHNSW::search`, one distance at a time.
+        /// FAISS's own `IndexHNSW::search` and `IndexHNSW::add`, one distance at a time.
         case faiss
     }
 
-    /// Chooses the HNSW search code for this index (for comparisons and tests).
-    public func setHNSWSearch(_ search: HNSWSearch) throws(IndexError) {
-        try Self.check(cfaiss_index_set_faiss_hnsw_search(handle, search == .faiss ? 1 : 0), "HNSW search \(search.rawValue)")
+    /// Chooses the HNSW search and build code for this index (for comparisons and tests).
+    public func setHNSWCode(_ code: HNSWCode) throws(IndexError) {
+        try Self.check(cfaiss_index_set_faiss_hnsw(handle, code == .faiss ? 1 : 0), "HNSW code \(code.rawValue)")
     }
 }

@@ -79,9 +79,9 @@ import Testing
         try index.setEfSearch(48)
         for kernel in Self.simdKernels {
             try index.setDistanceKernel(kernel)
-            try index.setHNSWSearch(.faiss)
+            try index.setHNSWCode(.faiss)
             let reference = try index.search(queries, count: 30, k: k)
-            try index.setHNSWSearch(.densekit)
+            try index.setHNSWCode(.densekit)
             for threads in [1, 2] {
                 FaissIndex.setThreads(threads)
                 let got = try index.search(queries, count: 30, k: k)
@@ -110,6 +110,34 @@ import Testing
             results.set(q, found ?? [])
         }
         #expect(results.all == alone)
+    }
+
+    /// densekit's HNSW insertion is FAISS's, step for step: on one thread (where FAISS's build is
+    /// deterministic) it builds the very graph FAISS's IndexHNSW::add builds over the same
+    /// storage, so every search answers identically; ids map as IndexIDMap2 maps them.
+    @Test(arguments: [FaissIndex.Metric.innerProduct, .l2])
+    func densekitHNSWBuildEqualsFaissBuild(metric: FaissIndex.Metric) throws {
+        let dimension = 24
+        let data = Self.vectors(1500, dimension: dimension, seed: 17, normalized: metric == .innerProduct)
+        let queries = Self.vectors(40, dimension: dimension, seed: 18, normalized: metric == .innerProduct)
+        FaissIndex.setThreads(1)
+        func built(_ code: FaissIndex.HNSWCode) throws -> FaissIndex {
+            let index = try FaissIndex(factory: "HNSW16", dimension: dimension, metric: metric)
+            try index.setHNSWCode(code)
+            let ids = (0..<Int64(1500)).map { $0 * 3 + 1 }
+            // Two additions: the second links into the graph the first made.
+            try index.add(Array(data.prefix(700 * dimension)), count: 700, ids: Array(ids.prefix(700)))
+            try index.add(Array(data.suffix(800 * dimension)), count: 800, ids: Array(ids.suffix(800)))
+            try index.setHNSWCode(.faiss)
+            try index.setEfSearch(32)
+            return index
+        }
+        let faiss = try built(.faiss), densekit = try built(.densekit)
+        #expect(densekit.count == 1500)
+        let a = try faiss.search(queries, count: 40, k: 10), b = try densekit.search(queries, count: 40, k: 10)
+        #expect(a.ids == b.ids)
+        #expect(a.scores == b.scores)
+        #expect(Set(b.ids).isSubset(of: Set((0..<Int64(1500)).map { $0 * 3 + 1 })))
     }
 
     /// A graph built with SIMD distances finds neighbours as well as one built by FAISS alone.

@@ -8,6 +8,7 @@
 // one at a time), and the candidate heap's linear scans (pop_min, count_below) run on AVX2.
 
 #include "cfaiss_internal.hpp"
+#include "cfaiss_hnsw_common.hpp"
 #include "cfaiss_simd_flat.hpp"
 
 #include <faiss/IndexHNSW.h>
@@ -26,6 +27,7 @@
 namespace {
 
 using idx_t = faiss::Index::idx_t;
+using cfaiss::Visited;
 
 // faiss::HNSW::MinimaxHeap: a max-heap of (distance, id) of bounded size whose popped
 // entries keep their distance and get id -1; pop_min and count_below scan it linearly.
@@ -132,74 +134,27 @@ struct Candidates {
     }
 };
 
-// faiss::VisitedTable: one byte per vector, cleared lazily by advancing a generation number.
-struct Visited {
-    std::vector<uint8_t> marks;
-    uint8_t generation = 1;
-
-    explicit Visited(size_t n) : marks(n, 0) {}
-    bool get(int i) const { return marks[size_t(i)] == generation; }
-    void set(int i) { marks[size_t(i)] = generation; }
-    void advance() {
-        if (generation < 250) {
-            generation++;
-        } else {
-            std::fill(marks.begin(), marks.end(), uint8_t(0));
-            generation = 1;
-        }
-    }
-};
-
 // One thread's search state over one index.
 struct Searcher {
     const faiss::HNSW &hnsw;
-    const float *base;
-    size_t d;
-    cfaiss::Kernels kernels;
+    cfaiss::QueryDistances distance;
     bool negate; // inner product: HNSW minimises the negated similarity
     Visited visited;
     Candidates candidates;
     std::vector<int> batch;
     std::vector<float> batchDistances;
-    const float *query = nullptr;
 
     Searcher(const faiss::IndexHNSW &index, const cfaiss::SimdFlat &storage, int ef)
-            : hnsw(index.hnsw), base(storage.get_xb()), d(size_t(storage.d)), kernels(storage.kernels),
-              negate(storage.metric_type == faiss::METRIC_INNER_PRODUCT), visited(size_t(storage.ntotal)),
+            : hnsw(index.hnsw), distance(storage), negate(distance.negate), visited(size_t(storage.ntotal)),
               candidates(ef, storage.kernel != CFAISS_DISTANCES_SCALAR), batch(size_t(index.hnsw.nb_neighbors(0))),
               batchDistances(batch.size()) {}
 
-    float distance(int i) const {
-        float v = kernels.one(query, base + size_t(i) * d, d);
-        return negate ? -v : v;
-    }
-
-    // Distances of batch[0..<m] into batchDistances, four at a time.
-    void distances(size_t m) {
-        size_t j = 0;
-        float *out = batchDistances.data();
-        for (; j + 4 <= m; j += 4) {
-            kernels.four(query, vector(batch[j]), vector(batch[j + 1]), vector(batch[j + 2]), vector(batch[j + 3]), d, out + j);
-        }
-        for (; j < m; j++) out[j] = kernels.one(query, vector(batch[j]), d);
-        if (negate)
-            for (size_t t = 0; t < m; t++) out[t] = -out[t];
-    }
-
-    const float *vector(int i) const { return base + size_t(i) * d; }
-
-    void prefetch(int i) const {
-        const char *p = reinterpret_cast<const char *>(vector(i));
-        size_t bytes = std::min<size_t>(d * sizeof(float), 256);
-        for (size_t offset = 0; offset < bytes; offset += 64) _mm_prefetch(p + offset, _MM_HINT_T0);
-    }
-
     // HNSW::search with upper_beam 1 and a bounded queue; results into the max-heap (D, I).
     void search(const float *x, int k, float *D, idx_t *I) {
-        query = x;
+        distance.query = x;
         int nearest = hnsw.entry_point;
         float dNearest = distance(nearest);
-        for (int level = hnsw.max_level; level >= 1; level--) greedyUpdate(level, nearest, dNearest);
+        for (int level = hnsw.max_level; level >= 1; level--) cfaiss::greedy_update_nearest(hnsw, distance, level, nearest, dNearest);
 
         candidates.clear();
         candidates.push(nearest, dNearest);
@@ -216,24 +171,13 @@ struct Searcher {
 
         const bool checkDistance = hnsw.check_relative_distance;
         const int efSearch = hnsw.efSearch;
-        const int *neighbors = hnsw.neighbors.data();
         int steps = 0;
         while (candidates.nvalid > 0) {
             float d0 = 0;
             int v0 = candidates.pop_min(&d0);
             if (checkDistance && candidates.count_below(d0) >= efSearch) break;
-            size_t begin, end;
-            hnsw.neighbor_range(v0, 0, &begin, &end);
-            size_t m = 0;
-            for (size_t j = begin; j < end; j++) {
-                int v1 = neighbors[j];
-                if (v1 < 0) break;
-                if (visited.get(v1)) continue;
-                visited.set(v1);
-                prefetch(v1);
-                batch[m++] = v1;
-            }
-            distances(m);
+            size_t m = cfaiss::unvisited_neighbors(hnsw, distance, v0, 0, visited, batch.data());
+            distance.many(batch.data(), m, batchDistances.data());
             for (size_t t = 0; t < m; t++) {
                 keep(batchDistances[t], batch[t]);
                 candidates.push(batch[t], batchDistances[t]);
@@ -242,24 +186,6 @@ struct Searcher {
             if (!checkDistance && steps > efSearch) break;
         }
         visited.advance();
-    }
-
-    void greedyUpdate(int level, int &nearest, float &dNearest) {
-        for (;;) {
-            int previous = nearest;
-            size_t begin, end;
-            hnsw.neighbor_range(nearest, level, &begin, &end);
-            for (size_t i = begin; i < end; i++) {
-                int v = hnsw.neighbors[i];
-                if (v < 0) break;
-                float dis = distance(v);
-                if (dis < dNearest) {
-                    nearest = v;
-                    dNearest = dis;
-                }
-            }
-            if (nearest == previous) return;
-        }
     }
 };
 

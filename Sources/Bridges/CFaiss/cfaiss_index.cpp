@@ -89,6 +89,7 @@ extern "C" int cfaiss_index_add_with_ids(cfaiss_index_t *handle, int64_t n, int6
         faiss::Index &index = cfaiss::checked(handle);
         cfaiss::check_vectors(index, n, dimension, x);
         cfaiss::require(n == 0 || ids != nullptr, "ids buffer is NULL");
+        if (!handle->faiss_hnsw && cfaiss::hnsw_add_with_ids(index, n, x, ids)) return CFAISS_OK;
         index.add_with_ids(n, x, ids);
         return CFAISS_OK;
     });
@@ -102,7 +103,7 @@ extern "C" int cfaiss_index_search(const cfaiss_index_t *handle, int64_t n, int6
         cfaiss::require(k > 0, "k must be positive");
         cfaiss::require(n == 0 || (distances != nullptr && labels != nullptr),
                         "distances or labels buffer is NULL");
-        if (!handle->faiss_hnsw_search && cfaiss::hnsw_search(index, n, x, k, distances, labels)) return CFAISS_OK;
+        if (!handle->faiss_hnsw && cfaiss::hnsw_search(index, n, x, k, distances, labels)) return CFAISS_OK;
         index.search(n, x, k, distances, labels);
         return CFAISS_OK;
     });
@@ -115,10 +116,10 @@ extern "C" int cfaiss_index_reset(cfaiss_index_t *handle) {
     });
 }
 
-extern "C" int cfaiss_index_set_faiss_hnsw_search(cfaiss_index_t *handle, int faiss_search) {
+extern "C" int cfaiss_index_set_faiss_hnsw(cfaiss_index_t *handle, int faiss_code) {
     return cfaiss::guarded(__func__, [&] {
         cfaiss::checked(handle);
-        handle->faiss_hnsw_search = faiss_search != 0;
+        handle->faiss_hnsw = faiss_code != 0;
         return CFAISS_OK;
     });
 }

@@ -12,8 +12,8 @@
 
 struct cfaiss_index {
     std::unique_ptr<faiss::Index> index;
-    // Search HNSW with FAISS's own HNSW::search instead of densekit's (for comparisons).
-    bool faiss_hnsw_search = false;
+    // Search and build HNSW with FAISS's own code instead of densekit's (for comparisons).
+    bool faiss_hnsw = false;
 };
 
 namespace cfaiss {
@@ -78,5 +78,10 @@ void attach_best_distances(faiss::Index *index);
 // nothing, for any other index. Threads: FAISS's OpenMP thread count of the calling thread.
 bool hnsw_search(const faiss::Index &index, faiss::Index::idx_t n, const float *x, faiss::Index::idx_t k, float *distances,
                  faiss::Index::idx_t *labels);
+
+// Adds vectors to an IDMap over an HNSW index whose storage is densekit's, as
+// IndexIDMap(2)::add_with_ids and IndexHNSW::add would, and returns true; returns false, having
+// done nothing, for any other index. Threads: FAISS's OpenMP thread count of the calling thread.
+bool hnsw_add_with_ids(faiss::Index &index, faiss::Index::idx_t n, const float *x, const faiss::Index::idx_t *ids);
 
 } // namespace cfaiss

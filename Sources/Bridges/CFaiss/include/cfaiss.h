@@ -127,10 +127,10 @@ int cfaiss_index_set_distances(cfaiss_index_t *index, int kernel);
 // The index's current kernel, or -1 when it has no flat float storage.
 int cfaiss_index_distances(const cfaiss_index_t *index);
 
-// HNSW indexes with densekit's storage are searched by densekit's implementation of FAISS's
-// HNSW search (the same neighbours; distances prefetched and computed four at a time). A
-// nonzero `faiss_search` makes this index use FAISS's own IndexHNSW::search instead.
-int cfaiss_index_set_faiss_hnsw_search(cfaiss_index_t *index, int faiss_search);
+// HNSW indexes with densekit's storage are searched and built by densekit's implementation of
+// FAISS 1.7.3's algorithms (the same steps; distances prefetched and computed four at a time).
+// A nonzero `faiss_code` makes this index use FAISS's own IndexHNSW::search and ::add instead.
+int cfaiss_index_set_faiss_hnsw(cfaiss_index_t *index, int faiss_code);
 
 // --- OpenMP ---------------------------------------------------------------------------------
 
