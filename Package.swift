@@ -46,19 +46,19 @@ let package = Package(
         .target(
             name: "DensekitTraining",
             dependencies: ["DensekitTensor", "DensekitEncoder", "DensekitLosses", "DensekitTokenizer", "DensekitCorpus",
-                           "DensekitIndex", "DensekitEvaluation"],
+                           "DensekitEvaluation"],
             path: "Sources/Training"
         ),
         .target(name: "DensekitEvaluation", dependencies: ["DensekitCorpus"], path: "Sources/Evaluation"),
         .target(name: "DensekitStore", dependencies: ["CLMDB"], path: "Sources/Store"),
         .target(
             name: "DensekitIndex",
-            dependencies: ["CFaiss", "DensekitStore", "DensekitEncoder"],
+            dependencies: ["CFaiss", "DensekitStore", "DensekitEncoder", "DensekitTensor"],
             path: "Sources/Index"
         ),
         .target(
             name: "DensekitSearch",
-            dependencies: ["DensekitEncoder", "DensekitStore", "DensekitIndex"],
+            dependencies: ["DensekitCorpus", "DensekitEncoder", "DensekitStore", "DensekitIndex"],
             path: "Sources/Search"
         ),
         .executableTarget(
@@ -89,8 +89,9 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["DensekitEvaluation"], path: "Tests/EvaluationTests"),
         .testTarget(name: "StoreTests", dependencies: ["DensekitStore", "DensekitTestSupport"], path: "Tests/StoreTests"),
         .testTarget(
-            name: "IndexTests", dependencies: ["DensekitIndex", "DensekitSearch", "DensekitTestSupport"], path: "Tests/IndexTests"
+            name: "IndexTests", dependencies: ["DensekitIndex", "DensekitSearch", "DensekitTensor", "DensekitTestSupport"], path: "Tests/IndexTests"
         ),
+        .testTarget(name: "LayoutTests", path: "Tests/LayoutTests"),
         .testTarget(name: "TensorTests", dependencies: ["DensekitTensor", "CKernels"], path: "Tests/TensorTests"),
         .testTarget(
             name: "EncoderTests", dependencies: ["DensekitEncoder", "DensekitTestSupport"], path: "Tests/EncoderTests",

@@ -38,29 +38,19 @@ struct Mine: ParsableCommand {
         let searcher = try Searcher(folder: folder, log: { warn($0) })
         let judgments = try QrelsReader.read(path: qrels)
         let reader = try QueryReader(path: queries)
-        var ids: [String] = [], texts: [String] = []
-        while let (_, query) = try reader.nextRecord() {
-            guard judgments[query.id]?.contains(where: { $0.value > 0 }) == true else { continue }
-            ids.append(query.id)
-            texts.append(query.text)
-        }
-        let progress = Progress("mine", total: texts.count, unit: "queries", quiet: quiet)
-        let results = try searcher.search(texts, k: k, includeText: true) { progress.update($0) }
+        var all: [(id: String, text: String)] = []
+        while let (_, query) = try reader.nextRecord() { all.append((query.id, query.text)) }
+        let miner = HardNegativeMiner(depth: k, skip: skip, keep: keep)
+        let judged = all.filter { judgments[$0.id]?.contains(where: { $0.value > 0 }) == true }.count
+        let progress = Progress("mine", total: judged, unit: "queries", quiet: quiet)
+        let result = try miner.mine(queries: all, qrels: judgments, searcher: searcher) { progress.update($0) }
         progress.finish()
         let sink = try OutputSink(path: output)
-        var written = 0, total = 0, positivesFound = 0
-        for (qid, hits) in zip(ids, results) {
-            let relevant = Set((judgments[qid] ?? [:]).filter { $0.value > 0 }.map(\.key))
-            let relevantTexts = Set(hits.filter { relevant.contains($0.id) }.map(\.text))
-            positivesFound += hits.contains { relevant.contains($0.id) } ? 1 : 0
-            let negatives = hits.filter { !relevant.contains($0.id) && !relevantTexts.contains($0.text) }.dropFirst(skip).prefix(keep).map(\.id)
-            guard !negatives.isEmpty else { continue }
-            try sink.write(qid + "\t" + negatives.joined(separator: ",") + "\n")
-            written += 1
-            total += negatives.count
-        }
+        for (qid, negatives) in result.negatives { try sink.write(qid + "\t" + negatives.joined(separator: ",") + "\n") }
         try sink.close()
+        let written = result.negatives.count
         warn(String(format: "mine: %d of %d queries got negatives (%.1f each); a relevant passage was in the top %d for %.1f%% of queries",
-                    written, ids.count, Double(total) / Double(max(1, written)), k, 100 * Double(positivesFound) / Double(max(1, ids.count))))
+                    written, result.queryCount, Double(result.negativeCount) / Double(max(1, written)), k,
+                    100 * Double(result.queriesWithPositiveFound) / Double(max(1, result.queryCount))))
     }
 }

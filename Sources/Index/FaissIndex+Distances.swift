@@ -1,4 +1,5 @@
 import CFaiss
+import DensekitTensor
 
 extension FaissIndex {
     /// How an HNSW or flat index computes distances between float vectors.
@@ -84,3 +85,6 @@ extension FaissIndex {
         try Self.check(cfaiss_index_set_faiss_hnsw(handle, code == .faiss ? 1 : 0), "HNSW code \(code.rawValue)")
     }
 }
+
+/// A FAISS index answers the same k-nearest-neighbour calls as `ExactSearch`.
+extension FaissIndex: VectorSearch {}

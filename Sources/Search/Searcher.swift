@@ -13,6 +13,13 @@ public struct Hit: Sendable, Equatable {
     public var score: Float
     /// The passage text (empty when not asked for).
     public var text: String
+
+    public init(rank: Int, id: String, score: Float, text: String) {
+        self.rank = rank
+        self.id = id
+        self.score = score
+        self.text = text
+    }
 }
 
 /// Queries in, ranked passages out: encodes queries with the index's own model (its query tower,

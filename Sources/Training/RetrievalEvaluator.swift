@@ -1,11 +1,11 @@
 import DensekitCorpus
 import DensekitEncoder
 import DensekitEvaluation
-import DensekitIndex
+import DensekitTensor
 import Foundation
 
 /// Dev-set retrieval quality of a model during training: encode a collection and the queries,
-/// exact (Flat inner-product) search, MRR@10 and friends against the qrels.
+/// exact inner-product search (`ExactSearch`), MRR@10 and friends against the qrels.
 public struct RetrievalEvaluator {
     public let passageIds: [String]
     public let passages: [String]
@@ -47,11 +47,10 @@ public struct RetrievalEvaluator {
     public func evaluate(_ model: DualEncoder, k: Int = 100) throws -> String {
         let p = model.passage.encode(passages, options: EncodeOptions(batchSize: 64, maxLength: passageMaxLength))
         let q = model.query.encode(queries, options: EncodeOptions(batchSize: 64, maxLength: queryMaxLength))
-        let index = try FaissIndex(factory: "Flat", dimension: model.passage.dimension, metric: .innerProduct)
-        let labels = (0..<passageIds.count).map(Int64.init)
-        try p.values.withUnsafeBufferPointer { try index.add($0.baseAddress!, count: passageIds.count, ids: labels) }
+        let index = ExactSearch(dimension: model.passage.dimension)
+        p.values.withUnsafeBufferPointer { index.add($0.baseAddress!, count: passageIds.count) }
         let depth = min(k, passageIds.count)
-        let (scores, found) = try q.values.withUnsafeBufferPointer { try index.search($0.baseAddress!, count: queryIds.count, k: depth) }
+        let (scores, found) = q.values.withUnsafeBufferPointer { index.search($0.baseAddress!, count: queryIds.count, k: depth) }
         var run = Run()
         for (row, qid) in queryIds.enumerated() {
             run.rankings[qid] = (0..<depth).compactMap { r in

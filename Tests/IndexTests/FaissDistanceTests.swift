@@ -1,4 +1,5 @@
 import DensekitIndex
+import DensekitTensor
 import DensekitTestSupport
 import Foundation
 import Testing
@@ -110,6 +111,21 @@ import Testing
             results.set(q, found ?? [])
         }
         #expect(results.all == alone)
+    }
+
+    /// FAISS's Flat index and densekit's `ExactSearch` answer as the same `VectorSearch`.
+    @Test func flatIndexAndExactSearchAgree() throws {
+        let dimension = 32
+        let data = Self.vectors(900, dimension: dimension, seed: 19, normalized: true)
+        let queries = Self.vectors(25, dimension: dimension, seed: 20, normalized: true)
+        let ids = (0..<Int64(900)).map { $0 * 3 + 1 }
+        let flat = try Self.build("Flat", .innerProduct, data, dimension: dimension)
+        let exact = ExactSearch(dimension: dimension)
+        data.withUnsafeBufferPointer { exact.add($0.baseAddress!, count: 900, ids: ids) }
+        let searches: [any VectorSearch] = [flat, exact]
+        let results = try searches.map { search in try queries.withUnsafeBufferPointer { try search.search($0.baseAddress!, count: 25, k: 10) } }
+        #expect(results[0].ids == results[1].ids)
+        #expect(Self.maxDifference(results[0].scores, results[1].scores) < 1e-5)
     }
 
     /// densekit's HNSW insertion is FAISS's, step for step: on one thread (where FAISS's build is
