@@ -43,37 +43,37 @@ struct Train: ParsableCommand {
         @Option(name: .long, help: "Hard negatives: qid<TAB>pid,pid,... per line.")
         var negatives: String?
         @Option(name: .long, help: "Hard negatives per query (with --negatives).")
-        var negativesPerQuery = 1
-        @Option(name: .long, help: "infonce, dcl or decoupled-softmax.")
-        var loss = "infonce"
+        var negativesPerQuery = TrainerOptions().negativesPerQuery
+        @Option(name: .long, help: "Loss: infonce (multiple-negatives ranking), dcl or decoupled-softmax.")
+        var loss = TrainerOptions().loss
         @Flag(name: .long, help: "InfoNCE: add the passage-to-query term.")
-        var symmetric = false
+        var symmetric = TrainerOptions().symmetric
         @Option(name: .long, help: "Cosine similarity scale (1/temperature).")
-        var scale: Float = 20
+        var scale = TrainerOptions().scale
         @Option(name: .long, help: "Sequences per forward/backward chunk and worker: a batch with more sequences than this per worker uses GradCache, whose memory is bounded by the chunk.")
         var chunkSize = TrainerOptions().chunkSize
         @Option(name: .long, help: "Peak learning rate.")
-        var lr: Float = 2e-5
+        var lr = TrainerOptions().learningRate
         @Option(name: .long, help: "Training steps.")
         var steps: Int?
         @Option(name: .long, help: "Epochs over the training queries (instead of --steps).")
         var epochs: Int?
         @Option(name: .long, help: "Warm-up steps (linear from 0).")
-        var warmup = 0
+        var warmup = TrainerOptions().warmupSteps
         @Option(name: .long, help: "Decay after warm-up: linear, cosine or constant.")
-        var decay = "linear"
+        var decay = TrainerOptions().decay
         @Option(name: .long, help: "AdamW weight decay (not on biases and layer norms).")
-        var weightDecay: Float = 0.01
+        var weightDecay = TrainerOptions().weightDecay
         @Option(name: .long, help: "Clip the global gradient norm to this (0: no clipping).")
-        var maxGradNorm: Float = 1
+        var maxGradNorm = TrainerOptions().maxGradientNorm
         @Option(name: .long, help: "Random seed (batches, sampling).")
-        var seed: UInt64 = 42
+        var seed = TrainerOptions().seed
         @Option(name: .long, help: "Query truncation in tokens.")
-        var queryMaxLength = 32
+        var queryMaxLength = TrainerOptions().queryMaxLength
         @Option(name: .long, help: "Passage truncation in tokens.")
-        var passageMaxLength = 128
+        var passageMaxLength = TrainerOptions().passageMaxLength
         @Option(name: .long, help: "Save a checkpoint (and evaluate) every this many steps.")
-        var checkpointEvery = 0
+        var checkpointEvery = TrainerOptions().checkpointEvery
         @Option(name: .long, help: "Output folder.")
         var out: String
         @Flag(name: .long, help: "Continue from the latest checkpoint in --out.")
@@ -99,7 +99,6 @@ struct Train: ParsableCommand {
             guard (steps == nil) != (epochs == nil) else { throw ValidationError("give --steps or --epochs (one of them)") }
             guard (evalQueries == nil) == (evalQrels == nil) else { throw ValidationError("--eval-queries and --eval-qrels go together") }
             guard modelOptions.batchSize > 1 else { throw ValidationError("--batch-size must be at least 2") }
-            guard LearningRateSchedule.Decay(rawValue: decay) != nil else { throw ValidationError("--decay is linear, cosine or constant") }
             if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be positive") }
         }
 
@@ -116,7 +115,7 @@ struct Train: ParsableCommand {
             options.negativesPerQuery = negatives == nil ? 0 : negativesPerQuery
             options.learningRate = lr
             options.warmupSteps = warmup
-            options.decay = LearningRateSchedule.Decay(rawValue: decay) ?? .linear
+            options.decay = decay
             options.weightDecay = weightDecay
             options.maxGradientNorm = maxGradNorm
             options.seed = seed
@@ -130,7 +129,6 @@ struct Train: ParsableCommand {
             options.gradientCheckpointing = gradientCheckpointing
             let perEpoch = max(1, data.queryIds.count / options.batchSize)
             options.totalSteps = steps ?? (epochs ?? 1) * perEpoch
-            _ = try options.makeLoss()
 
             let trainer = try DualEncoderTrainer(base: base, data: data, options: options, output: URL(fileURLWithPath: out))
             if resume {
@@ -145,7 +143,7 @@ struct Train: ParsableCommand {
                 evaluate = { try evaluator.evaluate($0) }
                 warn("train: before training: \(try evaluator.evaluate(base))")
             }
-            warn("train: \(data.queryIds.count) training queries, \(data.passages.count) passages; \(options.totalSteps) steps of \(options.batchSize) (\(perEpoch) per epoch), loss \(loss)")
+            warn("train: \(data.queryIds.count) training queries, \(data.passages.count) passages; \(options.totalSteps) steps of \(options.batchSize) (\(perEpoch) per epoch), loss \(loss.rawValue)")
             let started = Date()
             let interactive = isatty(STDERR_FILENO) != 0
             var lastPrinted = Date.distantPast
@@ -165,3 +163,6 @@ struct Train: ParsableCommand {
         }
     }
 }
+
+extension ContrastiveLossKind: ExpressibleByArgument {}
+extension LearningRateSchedule.Decay: ExpressibleByArgument {}

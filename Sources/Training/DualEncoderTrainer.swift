@@ -160,7 +160,7 @@ public final class DualEncoderTrainer {
     /// - Throws: `TrainingError.diverged` when the loss or gradient norm is not finite.
     public func train(progress: (StepReport) throws -> Void = { _ in }, evaluate: ((DualEncoder) throws -> String)? = nil,
                       log: (String) -> Void = { _ in }) throws {
-        let loss = try options.makeLoss()
+        let loss = options.makeLoss()
         let contrastive = ContrastiveStep(towers: options.separateTowers ? [model.query.encoder, model.passage.encoder] : [model.query.encoder],
                                           pooling: model.query.pooling, chunkSize: options.chunkSize, threads: options.threads,
                                           recomputesLayers: options.gradientCheckpointing)

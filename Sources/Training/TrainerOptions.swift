@@ -1,9 +1,19 @@
 import DensekitLosses
 
+/// The contrastive loss of a dual-encoder run (its raw value is the CLI's and the checkpoint's name).
+public enum ContrastiveLossKind: String, Codable, Sendable, CaseIterable {
+    /// sentence-transformers' MultipleNegativesRankingLoss.
+    case infonce
+    /// Decoupled contrastive: the positive left out of the denominator.
+    case dcl
+    /// DEXML: each positive competes only with negatives.
+    case decoupledSoftmax = "decoupled-softmax"
+}
+
 /// Settings of a dual-encoder training run; saved with every checkpoint, and checked on resume.
+/// These defaults are the CLI's (`train dual` reads them), declared once.
 public struct TrainerOptions: Codable, Sendable, Equatable {
-    /// "infonce", "dcl" or "decoupled-softmax".
-    public var loss = "infonce"
+    public var loss = ContrastiveLossKind.infonce
     /// Cosine similarity scale (1 / temperature); 20 as in sentence-transformers.
     public var scale: Float = 20
     /// InfoNCE only: add the passage -> query direction.
@@ -45,13 +55,12 @@ public struct TrainerOptions: Codable, Sendable, Equatable {
     public init() {}
 
     /// The loss these options name.
-    public func makeLoss() throws -> any ContrastiveLoss {
+    public func makeLoss() -> any ContrastiveLoss {
         let similarity = Similarity.cosine(scale: scale)
         switch loss {
-        case "infonce": return InfoNCELoss(similarity: similarity, symmetric: symmetric)
-        case "dcl": return DecoupledContrastiveLoss(similarity: similarity)
-        case "decoupled-softmax": return DecoupledSoftmaxLoss(similarity: similarity)
-        default: throw TrainingError.invalidOption("unknown loss '\(loss)'; use infonce, dcl or decoupled-softmax")
+        case .infonce: return InfoNCELoss(similarity: similarity, symmetric: symmetric)
+        case .dcl: return DecoupledContrastiveLoss(similarity: similarity)
+        case .decoupledSoftmax: return DecoupledSoftmaxLoss(similarity: similarity)
         }
     }
 }
