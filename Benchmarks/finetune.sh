@@ -21,9 +21,9 @@ model="$out/ft-$system"
 rm -rf "$model" "$model.index"
 train=(--collection "$corpus/collection.tsv" --queries "$corpus/queries.train.tsv" --qrels "$corpus/qrels.train.tsv")
 # Seconds per step measured on 2 quiet cores at max length 128, in-batch negatives only:
-# densekit 1.7 s at batch 32 and 9 s at batch 128 (GradCache), sentence-transformers 2.7 s; a
-# hard negative per query adds roughly half.
-per_step=(1.7 9 2.7 11)
+# densekit 1.2 s at batch 32 (1.7 s before 2026-11-30's speed work) and 9 s at batch 128
+# (GradCache), sentence-transformers 2.7 s; a hard negative per query adds roughly half.
+per_step=(1.2 9 2.7 11)
 if [ "${HARD_NEGATIVES:-0}" = 1 ]; then
     # Hard negatives from the zero-shot model, once.
     zero="$out/debian-pkg.index"
