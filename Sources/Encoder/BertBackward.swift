@@ -62,16 +62,12 @@ extension BertEncoder {
         embeddingBackward(batch, activations: a, gradient: dx, into: grad)
     }
 
-    /// For `y = x Wᵀ + b`: `dW += dyᵀ x`, `db += Σ dy`, and `dx = dy W` (added to `inputGradient`
-    /// when `accumulate`).
+    /// `Linear.backward` on the layer's weight and bias at offsets `weight` and `bias`.
     private func linearBackward(_ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, rows: Int, inputWidth: Int, outputWidth: Int,
                                 weight: Int, bias: Int, grad: UnsafeMutablePointer<Float>,
                                 inputGradient dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        BLAS.gemm(.transpose, .none, m: outputWidth, n: inputWidth, k: rows, a: dy, lda: outputWidth, b: x, ldb: inputWidth,
-                  beta: 1, c: grad + weight, ldc: inputWidth)
-        RowKernels.accumulateColumnSums(dy, rows: rows, width: outputWidth, into: grad + bias)
-        BLAS.gemm(.none, .none, m: rows, n: inputWidth, k: outputWidth, a: dy, lda: outputWidth, b: parameters.pointer(weight), ldb: inputWidth,
-                  beta: accumulate ? 1 : 0, c: dx, ldc: inputWidth)
+        Linear.backward(dy, input: x, rows: rows, inputWidth: inputWidth, outputWidth: outputWidth, weight: parameters.pointer(weight),
+                        weightGradient: grad + weight, biasGradient: grad + bias, inputGradient: dx, accumulate: accumulate)
     }
 
     /// Per sequence and head, with `P = softmax(S)`, `S = Q Kᵀ / √d`, `context = P V`:

@@ -23,24 +23,47 @@ public final class BertParameters: @unchecked Sendable {
 
     /// Reads every tensor of `layout` from `file`, checking names and shapes.
     ///
-    /// Accepts names with or without a leading `bert.` (BertModel vs. task-head checkpoints).
+    /// Accepts encoder and pooler names with or without a leading `bert.` (BertModel vs. task-head
+    /// checkpoints); the classifier's names are the task head's own (`classifier.weight`).
     public convenience init(file: SafeTensorsFile, layout: BertLayout) throws(ModelError) {
         self.init(layout: layout)
+        let prefix = try Self.bodyPrefix(in: file)
+        for slot in layout.slots { try read(slot, from: file, prefix: prefix) }
+    }
+
+    /// The prefix of the body's tensor names in `file`: "", "bert." or "model.".
+    public static func bodyPrefix(in file: SafeTensorsFile) throws(ModelError) -> String {
         let anchor = "embeddings.word_embeddings.weight"
         guard let prefix = ["", "bert.", "model."].first(where: { file.tensors[$0 + anchor] != nil }) else {
             throw .missingTensor(path: file.path, name: anchor)
         }
-        for slot in layout.slots {
-            let name = prefix + slot.name
-            guard let info = file.tensors[name] else { throw .missingTensor(path: file.path, name: name) }
-            guard info.shape == slot.shape else {
-                throw .shapeMismatch(path: file.path, name: name, expected: slot.shape, found: info.shape)
-            }
-            let floats = try file.floats(name)
-            floats.withUnsafeBufferPointer { source in
-                (values + slot.offset).update(from: source.baseAddress!, count: slot.count)
-            }
+        return prefix
+    }
+
+    /// The name `slot` has in a file whose body tensors carry `prefix`.
+    public static func fileName(of slot: BertLayout.Slot, prefix: String) -> String {
+        slot.block == .classifier ? slot.name : prefix + slot.name
+    }
+
+    /// Copies one tensor from `file` into its slot, checking its shape.
+    public func read(_ slot: BertLayout.Slot, from file: SafeTensorsFile, prefix: String) throws(ModelError) {
+        let name = Self.fileName(of: slot, prefix: prefix)
+        guard let info = file.tensors[name] else { throw .missingTensor(path: file.path, name: name) }
+        guard info.shape == slot.shape else {
+            throw .shapeMismatch(path: file.path, name: name, expected: slot.shape, found: info.shape)
         }
+        let floats = try file.floats(name)
+        floats.withUnsafeBufferPointer { source in
+            guard let base = source.baseAddress else { return }
+            (values + slot.offset).update(from: base, count: slot.count)
+        }
+    }
+
+    /// A copy of these values in a new vector (training owns its own parameters).
+    public func copy() -> BertParameters {
+        let copy = BertParameters(layout: layout)
+        copy.values.update(from: values, count: layout.count)
+        return copy
     }
 
     /// Random parameters for tests: weights ~ U(-scale, scale), layer-norm gains near 1.

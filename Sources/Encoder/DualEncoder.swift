@@ -57,23 +57,34 @@ public struct DualEncoder: @unchecked Sendable {
         FileManager.default.fileExists(atPath: directory.appendingPathComponent(towersFile).path)
     }
 
-    /// Loads a two-tower folder, or a single model folder as a tied pair.
+    /// Loads a two-tower folder, or a single model folder as a tied pair (see `ModelFolder`).
     public static func load(directory: URL, pooling override: PoolingConfiguration? = nil) throws(ModelError) -> DualEncoder {
-        guard isTwoTower(directory) else { return DualEncoder(tied: try SentenceEncoder.load(directory: directory, pooling: override)) }
-        let file = directory.appendingPathComponent(towersFile)
+        try ModelFolder(directory).loadDualEncoder(pooling: override)
+    }
+
+    /// The query and passage folders `towers.json` names.
+    static func towerFolders(_ folder: ModelFolder) throws(ModelError) -> (query: ModelFolder, passage: ModelFolder) {
+        let file = folder.file(towersFile)
         let names: [String: String]
         do {
             names = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: file))
         } catch {
             throw .invalidConfiguration(path: file.path, reason: "expected {\"query\": \"query_model\", \"passage\": \"passage_model\"}: \(error)")
         }
-        func tower(_ role: String) throws(ModelError) -> SentenceEncoder {
+        func tower(_ role: String) throws(ModelError) -> ModelFolder {
             guard let name = names[role], !name.isEmpty, !name.contains("/"), name != "..", name != "." else {
                 throw .invalidConfiguration(path: file.path, reason: "'\(role)' must name a sub-folder")
             }
-            return try SentenceEncoder.load(directory: directory.appendingPathComponent(name), pooling: override)
+            return ModelFolder(folder.file(name))
         }
-        return try DualEncoder(query: try tower("query"), passage: try tower("passage"), directory: directory)
+        return (try tower("query"), try tower("passage"))
+    }
+
+    /// Loads both towers of a two-tower folder.
+    static func loadTowers(_ folder: ModelFolder, pooling override: PoolingConfiguration?) throws(ModelError) -> DualEncoder {
+        let towers = try towerFolders(folder)
+        return try DualEncoder(query: try SentenceEncoder.load(directory: towers.query.url, pooling: override),
+                               passage: try SentenceEncoder.load(directory: towers.passage.url, pooling: override), directory: folder.url)
     }
 
     /// Writes a two-tower folder: both towers (with `queryParameters` and `passageParameters` in

@@ -18,6 +18,8 @@ public final class EncoderWorkspace {
     let scores = FloatBuffer()
     /// `[tokens, h]`: training's gradient with respect to the hidden states.
     public let backwardScratch = FloatBuffer()
+    /// A classification head's [CLS] rows and pooled values (cross-encoders).
+    public let head = ClassificationHead.Activations()
 
     /// Empty buffers; they grow to the first batch's size.
     public init() {}

@@ -97,84 +97,15 @@ public final class SentenceEncoder: @unchecked Sendable {
         encode(tokenized: tokenize(texts, maxLength: options.maxLength), options: options, progress: progress)
     }
 
-    /// Embeds already tokenized sequences (e.g. pairs for a cross-encoder).
+    /// Embeds already tokenized sequences.
     public func encode(tokenized: [Encoding], options: EncodeOptions = EncodeOptions(),
                        progress: (@Sendable (Int) -> Void)? = nil) -> Embeddings {
-        let n = tokenized.count, width = dimension
-        guard n > 0 else { return Embeddings(count: 0, dimension: width, values: []) }
-        // Longest first: the biggest batches start early, and each batch has similar lengths.
-        let order = (0..<n).sorted { tokenized[$0].ids.count > tokenized[$1].ids.count }
-        let batchSize = options.batchSize
-        let batchCount = (n + batchSize - 1) / batchSize
-        let workers = min(options.threads, batchCount)
-        // Several workers each run whole batches with single-threaded BLAS (a BLAS pool under
-        // each would oversubscribe the cores); a lone batch lets BLAS use the threads instead.
-        let blasThreads = workers > 1 ? 1 : options.threads
-        if BLAS.threads != blasThreads { BLAS.setThreads(blasThreads) }
-
-        let values = [Float](unsafeUninitializedCapacity: n * width) { buffer, initialized in
-            let output = SendablePointer(buffer.baseAddress!)
-            let schedule = BatchSchedule(batchCount: batchCount)
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                let workspace = workspaces.take()
-                defer { workspaces.give(workspace) }
-                var batch = TokenBatch()
-                let pooled = FloatBuffer(capacity: batchSize * width)
-                while let b = schedule.next() {
-                    let members = order[(b * batchSize)..<min(n, (b + 1) * batchSize)]
-                    batch.removeAll()
-                    for index in members { batch.append(ids: tokenized[index].ids, typeIds: tokenized[index].typeIds) }
-                    let hidden = encoder.forward(batch, workspace: workspace)
-                    pooling.pool(hidden: hidden, batch: batch, width: width, into: pooled.pointer)
-                    for (row, index) in members.enumerated() {
-                        (output.pointer + index * width).update(from: pooled.pointer + row * width, count: width)
-                    }
-                    if let progress { schedule.finished(members.count, report: progress) }
-                }
-            }
-            initialized = n * width
+        let width = dimension, encoder = self.encoder, pooling = self.pooling
+        let values = BatchRunner.run(tokenized, options: options, width: width, workspaces: workspaces, progress: progress) { batch, workspace, rows in
+            let hidden = encoder.forward(batch, workspace: workspace)
+            pooling.pool(hidden: hidden, batch: batch, width: width, into: rows)
         }
-        return Embeddings(count: n, dimension: width, values: values)
+        return Embeddings(count: tokenized.count, dimension: width, values: values)
     }
 }
 
-/// Hands out batch numbers to workers and serialises progress reports.
-private final class BatchSchedule: @unchecked Sendable {
-    private let lock = NSLock()
-    private var nextBatch = 0
-    private var done = 0
-    private let batchCount: Int
-
-    init(batchCount: Int) { self.batchCount = batchCount }
-
-    func next() -> Int? {
-        lock.withLock {
-            guard nextBatch < batchCount else { return nil }
-            defer { nextBatch += 1 }
-            return nextBatch
-        }
-    }
-
-    func finished(_ count: Int, report: (Int) -> Void) {
-        lock.withLock {
-            done += count
-            report(done)
-        }
-    }
-}
-
-/// Workspaces kept between `encode` calls, so repeated small calls (single queries) do not
-/// reallocate their buffers.
-private final class WorkspacePool: @unchecked Sendable {
-    private let lock = NSLock()
-    private var idle: [EncoderWorkspace] = []
-
-    func take() -> EncoderWorkspace { lock.withLock { idle.popLast() } ?? EncoderWorkspace() }
-    func give(_ workspace: EncoderWorkspace) { lock.withLock { idle.append(workspace) } }
-}
-
-/// A raw pointer that workers write disjoint rows through.
-private struct SendablePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
-}

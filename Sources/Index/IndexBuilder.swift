@@ -138,10 +138,8 @@ extension SentenceEncoder {
     /// settings that change its vectors.
     public func identity() throws -> ModelIdentity {
         guard let directory else { throw IndexError.invalid("a model built in memory has no folder to record") }
-        let weights = directory.appendingPathComponent("model.safetensors").path
-        let (crc, size) = try CRC32.file(weights)
         return ModelIdentity(name: directory.lastPathComponent, path: directory.standardizedFileURL.path,
-                             weightsFingerprint: String(format: "crc32:%08x,bytes:%d", crc, size),
+                             weightsFingerprint: try ModelFolder(directory).weightsFingerprint(),
                              dimension: dimension, pooling: pooling.mode.rawValue, normalized: pooling.normalize, maxLength: maxLength)
     }
 }
@@ -154,11 +152,10 @@ extension DualEncoder {
         let passageIdentity = try passage.identity()
         guard !isTied else { return passageIdentity }
         guard let directory else { throw IndexError.invalid("a two-tower model built in memory has no folder to record") }
-        let queryIdentity = try query.identity()
         var pair = passageIdentity
         pair.name = directory.lastPathComponent
         pair.path = directory.standardizedFileURL.path
-        pair.weightsFingerprint = "query \(queryIdentity.weightsFingerprint); passage \(passageIdentity.weightsFingerprint)"
+        pair.weightsFingerprint = try ModelFolder(directory).weightsFingerprint()
         return pair
     }
 }

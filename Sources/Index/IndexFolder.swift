@@ -1,4 +1,5 @@
 import DensekitStore
+import DensekitTensor
 import Foundation
 
 /// An index folder: the LMDB store (`store/`, the source of truth) and the FAISS file built

@@ -1,3 +1,5 @@
+import Foundation
+
 /// SplitMix64: a small, fast generator whose whole state is one integer, so a checkpoint can
 /// store it and a resumed run draws exactly the numbers the uninterrupted run would have.
 public struct RandomSource: RandomNumberGenerator, Codable, Sendable, Equatable {
@@ -13,5 +15,14 @@ public struct RandomSource: RandomNumberGenerator, Codable, Sendable, Equatable 
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+extension RandomSource {
+    /// A normal sample with mean 0 and standard deviation `std` (Box-Muller), as
+    /// `torch.nn.init.normal_` draws initial weights.
+    public mutating func normal(std: Float) -> Float {
+        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self), u2 = Double.random(in: 0..<1, using: &self)
+        return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)) * std
     }
 }

@@ -33,6 +33,11 @@ extension RowKernels {
         ckernels_gelu_backward(CKERNELS_BEST, dy, input, dx, count)
     }
 
+    /// `dx = dy ⊙ (1 - y²)` from the forward output `y = tanh(x)`. May alias.
+    public static func tanhBackward(_ dy: UnsafePointer<Float>, output y: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count: Int) {
+        for j in 0..<count { dx[j] = dy[j] * (1 - y[j] * y[j]) }
+    }
+
     /// `dx = dy` where `x > 0`, else 0. May alias.
     public static func reluBackward(_ dy: UnsafePointer<Float>, input: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count: Int) {
         for j in 0..<count { dx[j] = input[j] > 0 ? dy[j] : 0 }

@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 
 /// Row-wise kernels over row-major `[rows, width]` matrices: the non-GEMM parts of a transformer.
 ///
@@ -25,6 +26,11 @@ public enum RowKernels {
     /// `output = max(0, input)` elementwise (they may be the same buffer).
     public static func relu(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
         for j in 0..<count { output[j] = Swift.max(0, input[j]) }
+    }
+
+    /// `output = tanh(input)` elementwise (they may be the same buffer): BERT's pooler.
+    public static func tanh(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
+        for j in 0..<count { output[j] = Foundation.tanh(input[j]) }
     }
 
     /// `x[r, :] = gelu(x[r, :] + bias)` with the exact (erf) GELU that BERT uses.

@@ -33,19 +33,8 @@ public final class ContrastiveStep {
     private let workers: [Worker]
     private let recomputesLayers: Bool
 
-    /// Wall-clock seconds of the last `run`'s phases.
-    public struct Timings: Sendable, Equatable {
-        /// Pass 1: every chunk's forward pass and pooling.
-        public var forward = 0.0
-        /// The loss and its gradient on the embeddings.
-        public var loss = 0.0
-        /// Pass 2: pooling backward and the encoder's backward pass (and, with GradCache or
-        /// recomputation, the forward passes they repeat).
-        public var backward = 0.0
-        /// Summing the workers' gradient accumulators.
-        public var gradientSum = 0.0
-        public init() {}
-    }
+    /// Wall-clock seconds of the last `run`'s phases (tokenizing is the caller's).
+    public typealias Timings = StepTimings
 
     /// Where the last `run` spent its time.
     public private(set) var lastTimings = Timings()

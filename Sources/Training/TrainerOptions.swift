@@ -11,8 +11,11 @@ public enum ContrastiveLossKind: String, Codable, Sendable, CaseIterable {
 }
 
 /// Settings of a dual-encoder training run; saved with every checkpoint, and checked on resume.
-/// These defaults are the CLI's (`train dual` reads them), declared once.
-public struct TrainerOptions: Codable, Sendable, Equatable {
+/// These defaults are the CLI's (`train dual` reads them), declared once; the loop's own
+/// settings (learning rate, steps, clipping, ...) are in `loop` and read through it.
+@dynamicMemberLookup
+public struct TrainerOptions: TaskOptions {
+    public var loop = LoopOptions()
     public var loss = ContrastiveLossKind.infonce
     /// Cosine similarity scale (1 / temperature); 20 as in sentence-transformers.
     public var scale: Float = 20
@@ -26,30 +29,19 @@ public struct TrainerOptions: Codable, Sendable, Equatable {
     public var chunkSize = 64
     /// Hard negatives per query drawn from the negatives file.
     public var negativesPerQuery = 1
-    public var learningRate: Float = 2e-5
-    public var warmupSteps = 0
-    public var totalSteps = 100
-    public var decay = LearningRateSchedule.Decay.linear
-    public var weightDecay: Float = 0.01
-    /// Global gradient-norm clipping; 0 disables.
-    public var maxGradientNorm: Float = 1
-    public var seed: UInt64 = 42
     public var queryMaxLength = 32
     public var passageMaxLength = 128
-    /// Save a checkpoint (and evaluate, when asked) every this many steps; 0 = only at the end.
-    public var checkpointEvery = 0
-    public var threads = 2
-    /// Stop (and save) once this many seconds of training have passed; 0 = no limit. The
-    /// schedule still follows `totalSteps`, so set it to about what the budget allows.
-    public var timeBudgetSeconds: Double = 0
-    /// Stop (and save) after this many steps although the schedule plans `totalSteps`; 0 = no
-    /// such stop. Reproduces a run that a time budget stopped, step for step.
-    public var stopAfterSteps = 0
     /// Train a query tower and a passage tower apart (both start from the base model).
     public var separateTowers = false
     /// Recompute each layer's intermediates in the backward pass instead of keeping them
     /// (activation checkpointing): less memory per chunk, about a third more compute.
     public var gradientCheckpointing = false
+
+    /// The loop's settings, as if declared here.
+    public subscript<Value>(dynamicMember path: WritableKeyPath<LoopOptions, Value>) -> Value {
+        get { loop[keyPath: path] }
+        set { loop[keyPath: path] = newValue }
+    }
 
     /// The defaults above.
     public init() {}

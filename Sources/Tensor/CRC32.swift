@@ -43,9 +43,7 @@ public enum CRC32 {
 
     /// The checksum and size of a file, read in 4 MiB chunks.
     public static func file(_ path: String) throws -> (crc: UInt32, size: Int) {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw IndexError.invalid("\(path): cannot be read")
-        }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw UnreadableFile(path: path) }
         defer { try? handle.close() }
         var crc: UInt32 = 0, size = 0
         while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty {
@@ -54,4 +52,10 @@ public enum CRC32 {
         }
         return (crc, size)
     }
+}
+
+/// A file that could not be opened for reading.
+public struct UnreadableFile: Error, CustomStringConvertible {
+    public let path: String
+    public var description: String { "\(path): cannot be read" }
 }

@@ -1,0 +1,123 @@
+import DensekitEncoder
+import DensekitLosses
+import DensekitTensor
+import Foundation
+
+/// Fine-tuning a sentence encoder as a dual encoder with a contrastive loss: sample a batch
+/// (queries, one positive each, hard negatives), one `ContrastiveStep`. `Trainer` runs the loop.
+///
+/// Queries and passages share one encoder, or (`options.separateTowers`) each tower starts as a
+/// copy of the base model and is trained apart, with its own AdamW moments; gradient clipping
+/// uses the global norm over both towers. The saved model is a sentence-transformers folder, or
+/// a two-tower folder (`query_model/`, `passage_model/`, `towers.json`; see `DualEncoder`).
+public final class DualEncoderTask: TrainingTask {
+    public let base: DualEncoder
+    public let data: TrainingData
+    public let options: TrainerOptions
+    /// The parameters being trained (copies of the base model's): the shared encoder's, or the
+    /// query tower's then the passage tower's.
+    public let towers: [BertParameters]
+    /// The model being trained: the base model's tokenizers and settings around `towers`.
+    public let model: DualEncoder
+    private var sampler: BatchSampler
+    private var contrastive: ContrastiveStep?
+    private let loss: any ContrastiveLoss
+
+    /// A task starting from `base`'s weights (copied; a tied model gives both towers its
+    /// weights when `options.separateTowers`).
+    /// - Throws: `TrainingError.invalidOption` for an empty training set, bad options, or a
+    ///   two-tower base without `separateTowers`.
+    public init(base: DualEncoder, data: TrainingData, options: TrainerOptions) throws {
+        guard !data.queryIds.isEmpty else { throw TrainingError.invalidOption("no training query has a relevant passage in the collection") }
+        guard options.batchSize >= 2 else { throw TrainingError.invalidOption("--batch-size must be at least 2 (in-batch negatives)") }
+        guard base.isTied || options.separateTowers else {
+            throw TrainingError.invalidOption("\(base.directory?.path ?? "the base model") has separate query and passage towers; train it with --separate-towers")
+        }
+        guard base.query.encoder.parameters.layout.count == base.passage.encoder.parameters.layout.count else {
+            throw TrainingError.invalidOption("the query and passage towers have different architectures")
+        }
+        self.base = base
+        self.data = data
+        self.options = options
+        func copy(_ encoder: SentenceEncoder) -> (BertParameters, SentenceEncoder) {
+            let parameters = encoder.encoder.parameters.copy()
+            return (parameters, SentenceEncoder(tokenizer: encoder.tokenizer, parameters: parameters, pooling: encoder.pooling,
+                                                maxLength: encoder.maxLength, lowercaseInput: encoder.lowercaseInput, directory: encoder.directory))
+        }
+        if options.separateTowers {
+            let (queryParameters, query) = copy(base.query), (passageParameters, passage) = copy(base.passage)
+            towers = [queryParameters, passageParameters]
+            model = try DualEncoder(query: query, passage: passage, directory: base.directory)
+        } else {
+            let (parameters, shared) = copy(base.query)
+            towers = [parameters]
+            model = DualEncoder(tied: shared)
+        }
+        sampler = BatchSampler(batchSize: options.batchSize, negativesPerQuery: options.negativesPerQuery, seed: options.seed)
+        loss = options.makeLoss()
+    }
+
+    public var parameterVectors: [BertParameters] { towers }
+    /// AdamW names of each tower's moments in `optimizer.safetensors`.
+    public var optimizerPrefixes: [String] { Array(["", "passage."].prefix(towers.count)) }
+    public var samplerState: BatchSampler {
+        get { sampler }
+        set { sampler = newValue }
+    }
+    public var examplesPerStep: Int { options.batchSize }
+    public var baseModelPath: String { base.directory?.path ?? "" }
+
+    public func step(gradient: UnsafeMutablePointer<Float>) throws -> (loss: Float, timings: StepTimings) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let batch = sampler.next(data)
+        let queries = model.query.tokenize(batch.queries, maxLength: options.queryMaxLength)
+        let candidates = model.passage.tokenize(batch.candidates, maxLength: options.passageMaxLength)
+        let tokenized = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let contrastive = self.contrastive ?? ContrastiveStep(
+            towers: options.separateTowers ? [model.query.encoder, model.passage.encoder] : [model.query.encoder],
+            pooling: model.query.pooling, chunkSize: options.chunkSize, threads: options.threads,
+            recomputesLayers: options.gradientCheckpointing)
+        self.contrastive = contrastive
+        let value = try contrastive.run(queries: queries, candidates: candidates, positives: batch.positives, loss: loss, gradient: gradient)
+        var timings = contrastive.lastTimings
+        timings.tokenize = tokenized
+        return (value, timings)
+    }
+
+    /// The model as it is now: a sentence-transformers folder, or a two-tower folder.
+    public func saveModel(to folder: ModelFolder) throws {
+        if towers.count == 1 {
+            try model.query.save(to: folder.url, parameters: towers[0])
+        } else {
+            try model.save(to: folder.url, queryParameters: towers[0], passageParameters: towers[1])
+        }
+    }
+
+    public func restoreModel(from folder: ModelFolder) throws {
+        for (index, tower) in towers.enumerated() {
+            let modelFolder = towers.count == 1 ? folder : ModelFolder(folder.file(index == 0 ? DualEncoder.queryFolder : DualEncoder.passageFolder))
+            let weights = try SafeTensorsFile(url: modelFolder.file(ModelFolder.weightsFile))
+            let restored = try BertParameters(file: weights, layout: tower.layout)
+            tower.values.update(from: restored.values, count: tower.layout.count)
+        }
+    }
+}
+
+/// The loop over a dual-encoder task, under the name the library has always used.
+public typealias DualEncoderTrainer = Trainer<DualEncoderTask>
+
+extension Trainer where Task == DualEncoderTask {
+    /// A trainer of `base` (a tied pair or two towers) on `data`, writing to `output`.
+    public convenience init(base: DualEncoder, data: TrainingData, options: TrainerOptions, output: URL) throws {
+        try self.init(task: DualEncoderTask(base: base, data: data, options: options), output: output)
+    }
+
+    /// A trainer of one sentence encoder shared by queries and passages.
+    public convenience init(base: SentenceEncoder, data: TrainingData, options: TrainerOptions, output: URL) throws {
+        try self.init(base: DualEncoder(tied: base), data: data, options: options, output: output)
+    }
+
+    /// The shared encoder's parameters, or the query tower's.
+    public var parameters: BertParameters { task.towers[0] }
+    public var towers: [BertParameters] { task.towers }
+}

@@ -1,0 +1,53 @@
+import DensekitEncoder
+import DensekitTensor
+import Foundation
+
+/// What `Trainer` trains: a model, its data and its loss. The loop owns everything else
+/// (optimizer, schedule, clipping, checkpoints, resume, divergence stop, progress, evaluation);
+/// a task owns its model's parameters, draws batches and turns one into a loss and a gradient.
+///
+/// Tasks: `DualEncoderTask` (a bi-encoder with a contrastive loss) and `CrossEncoderTask` (a
+/// reranker with a listwise or binary loss).
+public protocol TrainingTask: AnyObject {
+    associatedtype Options: TaskOptions
+    /// The batch sampler's state, saved with each checkpoint so a resumed run draws the batches
+    /// the uninterrupted run would have.
+    associatedtype SamplerState: Codable
+    /// What evaluation and callers see: the model as it is now.
+    associatedtype Model
+
+    var options: Options { get }
+    /// The parameter vectors being trained (e.g. one shared encoder, or two towers); each gets
+    /// its own AdamW moments, stored in the optimizer file under `optimizerPrefixes[i]`.
+    var parameterVectors: [BertParameters] { get }
+    var optimizerPrefixes: [String] { get }
+    var samplerState: SamplerState { get set }
+    var model: Model { get }
+    /// Training examples one step consumes (queries), for progress lines.
+    var examplesPerStep: Int { get }
+    /// The base model's folder, recorded in checkpoints.
+    var baseModelPath: String { get }
+
+    /// Draws the next batch; returns its mean loss and writes `dL/dθ` over `gradient` (all
+    /// parameter vectors back to back, in `parameterVectors` order).
+    func step(gradient: UnsafeMutablePointer<Float>) throws -> (loss: Float, timings: StepTimings)
+    /// Writes the model as it is now (a loadable model folder).
+    func saveModel(to folder: ModelFolder) throws
+    /// Reads a checkpoint's weights back into `parameterVectors`.
+    func restoreModel(from folder: ModelFolder) throws
+}
+
+/// Wall-clock seconds of a step's phases inside the task.
+public struct StepTimings: Sendable, Equatable {
+    /// Tokenizing the batch.
+    public var tokenize = 0.0
+    /// Forward passes (and pooling or the head).
+    public var forward = 0.0
+    /// The loss and its gradient on the scores or embeddings.
+    public var loss = 0.0
+    /// Backward passes (and, with GradCache or recomputation, the forward passes they repeat).
+    public var backward = 0.0
+    /// Summing the workers' gradient accumulators.
+    public var gradientSum = 0.0
+    public init() {}
+}
