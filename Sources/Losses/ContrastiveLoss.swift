@@ -1,13 +1,17 @@
 /// A contrastive loss over a batch of query embeddings `Q [B, d]` and candidate embeddings
 /// `P [M, d]`, with analytic gradients for both.
 ///
-/// Every loss here is a function of the score matrix `S = [s_ij]`, `s_ij = sim(q_i, p_j)` (see
-/// `Similarity`), and of which candidates are positives of which query (`PositiveSets`). So a
-/// conforming type supplies only the part that differs, `lossAndGradient(overwriting:positives:)`:
-/// the loss summed over queries, and `dL/dS` written over the scores. The shared
-/// `callAsFunction(queries:candidates:dimension:positives:)` does the rest with three GEMMs:
+/// It is a `ScoreLoss` on hard targets (`Targets == PositiveSets`) whose scores come from
+/// embeddings: every loss here is a function of the score matrix `S = [s_ij]`,
+/// `s_ij = sim(q_i, p_j)` (see `Similarity`), and of which candidates are positives of which query.
+/// So a conforming type supplies only the part that differs, `lossAndGradient(overwriting:positives:)`
+/// (which is also its `ScoreLoss.lossAndGradient(overwriting:targets:)`): the loss summed over
+/// queries, and `dL/dS` written over the scores. The embedding scorer (`EmbeddingScores`, behind
+/// `callAsFunction(queries:candidates:dimension:positives:)`) does the rest with three GEMMs:
 /// `S = Q P^T`, then `dL/dQ = dL/dS P` and `dL/dP = (dL/dS)^T Q`, followed by the exact gradient of
-/// the cosine normalisation when the similarity normalises.
+/// the cosine normalisation when the similarity normalises. The same score loss can be applied to
+/// scores from elsewhere (a cross-encoder's logits) through `ScoreLoss`; see
+/// `ListwiseCrossEntropyLoss`, which is `InfoNCELoss`'s score loss.
 ///
 /// Known positives: a candidate listed in `positives[i]` is never a negative of query `i`. Each
 /// loss documents what it does with the positives beyond the first.
@@ -17,7 +21,7 @@
 /// - `DecoupledContrastiveLoss`: `-s_it + log(sum_{k in N_i} e^{s_ik})` (no positive below the line).
 /// - `DecoupledSoftmaxLoss`: the mean over every positive `j` of InfoNCE with target `j`; it
 ///   equals `InfoNCELoss` when each query has one positive.
-public protocol ContrastiveLoss: Sendable {
+public protocol ContrastiveLoss: ScoreLoss where Targets == PositiveSets {
     /// How scores are computed from the embeddings.
     var similarity: Similarity { get }
 
@@ -36,4 +40,15 @@ public protocol ContrastiveLoss: Sendable {
 extension ContrastiveLoss {
     /// Accepts every valid `PositiveSets`.
     public func validate(_ positives: PositiveSets) throws(LossInputError) {}
+
+    /// The `ScoreLoss` check: the shape, then `validate(_:)`.
+    public func validate(_ targets: PositiveSets, for scores: ScoreMatrix) throws(LossInputError) {
+        try targets.validateShape(for: scores)
+        try validate(targets)
+    }
+
+    /// The `ScoreLoss` entry point: `lossAndGradient(overwriting:positives:)`.
+    public func lossAndGradient(overwriting scores: ScoreMatrix, targets: PositiveSets) -> Double {
+        lossAndGradient(overwriting: scores, positives: targets)
+    }
 }

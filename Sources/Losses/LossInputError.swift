@@ -1,7 +1,8 @@
-/// Why a contrastive loss refused its inputs.
+/// Why a loss refused its inputs.
 ///
-/// Positive lists are built from data (qrels, batch composition), so a bad one is reported as an
-/// error the trainer can attach to the batch, rather than a crash.
+/// Positive lists, target distributions and labels are built from data (qrels, batch composition,
+/// a teacher's scores), so a bad one is reported as an error the trainer can attach to the batch,
+/// rather than a crash.
 public enum LossInputError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The embedding dimension is not positive.
     case invalidDimension(Int)
@@ -23,8 +24,23 @@ public enum LossInputError: Error, Sendable, Equatable, CustomStringConvertible 
     case noNegatives(query: Int)
     /// The similarity's scale is not a finite number.
     case invalidScale(Float)
+    /// Targets given as `count` floats do not form a non-empty `rows x columns` matrix.
+    case invalidTargetShape(count: Int, rows: Int, columns: Int)
+    /// The targets describe a `targetRows x targetColumns` matrix, the scores are
+    /// `scoreRows x scoreColumns`.
+    case targetsDoNotMatchScores(targetRows: Int, targetColumns: Int, scoreRows: Int, scoreColumns: Int)
+    /// A target distribution's entry is negative or not finite.
+    case invalidTargetProbability(row: Int, column: Int, value: Float)
+    /// A target distribution's row does not sum to 1 (within 1e-4).
+    case targetRowSum(row: Int, sum: Double)
+    /// A binary label is not a number in `[0, 1]` (NaN included).
+    case labelOutOfRange(row: Int, column: Int, value: Float)
+    /// A positive-class weight that is negative or not finite.
+    case invalidPositiveWeight(Float)
+    /// A softmax temperature that is not a finite positive number.
+    case invalidTemperature(Float)
 
-    /// A one-line explanation naming the offending query or index.
+    /// A one-line explanation naming the offending query, row, column or index.
     public var description: String {
         switch self {
         case .invalidDimension(let d): "embedding dimension must be positive, got \(d)"
@@ -36,6 +52,14 @@ public enum LossInputError: Error, Sendable, Equatable, CustomStringConvertible 
         case .duplicatePositive(let q, let index): "query \(q) lists candidate \(index) twice"
         case .noNegatives(let q): "query \(q) has no negative candidate"
         case .invalidScale(let s): "similarity scale must be finite, got \(s)"
+        case .invalidTargetShape(let count, let rows, let columns):
+            "\(count) target values do not form a non-empty \(rows) x \(columns) matrix"
+        case .targetsDoNotMatchScores(let tr, let tc, let sr, let sc): "targets are \(tr) x \(tc), scores are \(sr) x \(sc)"
+        case .invalidTargetProbability(let r, let c, let v): "row \(r), column \(c): target probability \(v) is not a finite non-negative number"
+        case .targetRowSum(let r, let sum): "row \(r) of the target distribution sums to \(sum), not 1"
+        case .labelOutOfRange(let r, let c, let v): "row \(r), column \(c): label \(v) is not in [0, 1]"
+        case .invalidPositiveWeight(let w): "positive weight must be finite and non-negative, got \(w)"
+        case .invalidTemperature(let t): "temperature must be finite and positive, got \(t)"
         }
     }
 }

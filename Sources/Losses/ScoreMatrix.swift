@@ -1,5 +1,6 @@
 /// A mutable view of the score matrix `S = [s_ij]`, `[rows = queries, columns = candidates]`,
-/// row-major, handed to a `ContrastiveLoss` for the duration of one evaluation.
+/// row-major, handed to a `ScoreLoss` (a `ContrastiveLoss`, or a cross-encoder loss on logits)
+/// for the duration of one evaluation.
 ///
 /// It borrows storage owned by the caller: do not keep it past the call it was passed to.
 public struct ScoreMatrix {
