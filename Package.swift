@@ -82,7 +82,7 @@ let package = Package(
         ),
         .testTarget(name: "CorpusTests", dependencies: ["DensekitCorpus"], path: "Tests/CorpusTests"),
         .testTarget(
-            name: "TrainingTests", dependencies: ["DensekitTraining", "DensekitLosses", "DensekitTestSupport"], path: "Tests/TrainingTests"
+            name: "TrainingTests", dependencies: ["DensekitTraining", "DensekitLosses", "DensekitEncoder", "DensekitTensor", "DensekitTestSupport"], path: "Tests/TrainingTests"
         ),
         .testTarget(name: "LossTests", dependencies: ["DensekitLosses", "DensekitTensor"], path: "Tests/LossTests"),
         .testTarget(name: "OptimizerTests", dependencies: ["DensekitTraining", "DensekitTensor"], path: "Tests/OptimizerTests"),
@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "LayoutTests", path: "Tests/LayoutTests"),
         .testTarget(name: "TensorTests", dependencies: ["DensekitTensor", "CKernels"], path: "Tests/TensorTests"),
         .testTarget(
-            name: "EncoderTests", dependencies: ["DensekitEncoder", "DensekitTestSupport"], path: "Tests/EncoderTests",
+            name: "EncoderTests", dependencies: ["DensekitEncoder", "DensekitTensor", "DensekitTokenizer", "DensekitTestSupport"], path: "Tests/EncoderTests",
             resources: [.copy("Fixtures")]
         ),
     ]

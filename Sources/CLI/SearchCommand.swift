@@ -13,7 +13,7 @@ struct Search: ParsableCommand {
         discussion: """
         Queries are encoded with the model the index was built with (recorded in the index); \
         --model may name the same model elsewhere, and any other model is refused. \
-        Run formats: msmarco (qid<TAB>pid<TAB>rank) and trec (qid Q0 pid rank score tag).
+        Run formats: msmarco (qid<TAB>pid<TAB>rank) and trec (qid Q0 pid rank score tag).         With --rerank CE, the top --rerank-depth passages are rescored by that cross-encoder         (query and passage read together) and the best -k of them are shown or written, with         the cross-encoder's scores.
         """)
 
     @Option(name: .long, help: "Index folder.")
@@ -52,6 +52,12 @@ struct Search: ParsableCommand {
     @Option(name: .long, help: "Threads for encoding and FAISS (default: one per core).")
     var threads: Int?
 
+    @Option(name: .long, help: "Cross-encoder folder: rerank the dense results with it.")
+    var rerank: String?
+
+    @Option(name: .long, help: "With --rerank: passages retrieved and reranked per query (at least -k).")
+    var rerankDepth = 100
+
     @Flag(name: .long, help: "No progress on stderr.")
     var quiet = false
 
@@ -60,6 +66,7 @@ struct Search: ParsableCommand {
     func validate() throws {
         guard k > 0 else { throw ValidationError("-k must be positive") }
         guard (queries == nil) != query.isEmpty else { throw ValidationError("give query texts or --queries FILE (one of them)") }
+        guard rerankDepth > 0 else { throw ValidationError("--rerank-depth must be positive") }
     }
 
     func run() throws {
@@ -70,9 +77,16 @@ struct Search: ParsableCommand {
         if let nprobe { try searcher.index.setNProbe(nprobe) }
         if let efSearch { try searcher.index.setEfSearch(efSearch) }
         let encode = EncodeOptions(batchSize: 64, threads: threadCount)
+        let reranker = try rerank.map { Reranker(model: try ModelFolder(URL(fileURLWithPath: $0)).loadCrossEncoder(), depth: max(k, rerankDepth)) }
+        let depth = reranker?.depth ?? k
+        /// The dense hits, reranked when asked, cut to k.
+        func finish(_ hits: [[Hit]], _ texts: [String]) -> [[Hit]] {
+            guard let reranker else { return hits }
+            return reranker.rerank(hits, queries: texts, options: EncodeOptions(batchSize: 32, threads: threadCount)).map { Array($0.prefix(k)) }
+        }
 
         guard let queries else {
-            let results = try searcher.search(query, k: k, includeText: true, encode: encode)
+            let results = finish(try searcher.search(query, k: depth, includeText: true, encode: encode), query)
             if json { try printJSON(results) } else { printTable(results) }
             return
         }
@@ -84,8 +98,12 @@ struct Search: ParsableCommand {
         }
         let writer = try RunWriter(path: output, format: format == .trec ? .trec : .msmarco, tag: tag)
         let progress = Progress("search", total: texts.count, unit: "queries", quiet: quiet)
-        let results = try searcher.search(texts, k: k, encode: encode) { progress.update($0) }
+        var results = try searcher.search(texts, k: depth, includeText: reranker != nil, encode: encode) { progress.update($0) }
         progress.finish()
+        if reranker != nil {
+            if !quiet { warn("search: reranking the top \(depth) of \(texts.count) queries with \(rerank ?? "")") }
+            results = finish(results, texts)
+        }
         for (qid, hits) in zip(ids, results) {
             try writer.write(queryId: qid, ranking: hits.map { RankedDoc(docId: $0.id, score: Double($0.score)) })
         }

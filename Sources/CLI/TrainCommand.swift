@@ -7,8 +7,8 @@ import Foundation
 /// `densekit train ...`: fine-tune encoders.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fine-tune encoders with contrastive losses on the CPU.",
-        subcommands: [Dual.self])
+        abstract: "Fine-tune dual encoders and cross-encoders on the CPU.",
+        subcommands: [Dual.self, Cross.self])
 
     /// `densekit train dual`.
     struct Dual: ParsableCommand {
@@ -33,6 +33,7 @@ struct Train: ParsableCommand {
             """)
 
         @OptionGroup var modelOptions: ModelOptions
+        @OptionGroup var loopOptions: LoopOptionGroup
 
         @Option(name: .long, help: "Passages (MS MARCO collection.tsv, BEIR corpus.jsonl, JSONL).")
         var collection: String
@@ -52,54 +53,24 @@ struct Train: ParsableCommand {
         var scale = TrainerOptions().scale
         @Option(name: .long, help: "Sequences per forward/backward chunk and worker: a batch with more sequences than this per worker uses GradCache, whose memory is bounded by the chunk.")
         var chunkSize = TrainerOptions().chunkSize
-        @Option(name: .long, help: "Peak learning rate.")
-        var lr = TrainerOptions().learningRate
-        @Option(name: .long, help: "Training steps.")
-        var steps: Int?
-        @Option(name: .long, help: "Epochs over the training queries (instead of --steps).")
-        var epochs: Int?
-        @Option(name: .long, help: "Warm-up steps (linear from 0).")
-        var warmup = TrainerOptions().warmupSteps
-        @Option(name: .long, help: "Decay after warm-up: linear, cosine or constant.")
-        var decay = TrainerOptions().decay
-        @Option(name: .long, help: "AdamW weight decay (not on biases and layer norms).")
-        var weightDecay = TrainerOptions().weightDecay
-        @Option(name: .long, help: "Clip the global gradient norm to this (0: no clipping).")
-        var maxGradNorm = TrainerOptions().maxGradientNorm
-        @Option(name: .long, help: "Random seed (batches, sampling).")
-        var seed = TrainerOptions().seed
         @Option(name: .long, help: "Query truncation in tokens.")
         var queryMaxLength = TrainerOptions().queryMaxLength
         @Option(name: .long, help: "Passage truncation in tokens.")
         var passageMaxLength = TrainerOptions().passageMaxLength
-        @Option(name: .long, help: "Save a checkpoint (and evaluate) every this many steps.")
-        var checkpointEvery = TrainerOptions().checkpointEvery
-        @Option(name: .long, help: "Output folder.")
-        var out: String
-        @Flag(name: .long, help: "Continue from the latest checkpoint in --out.")
-        var resume = false
         @Option(name: .long, help: "Dev queries to report MRR@10 at checkpoints.")
         var evalQueries: String?
         @Option(name: .long, help: "Dev qrels (with --eval-queries).")
         var evalQrels: String?
         @Option(name: .long, help: "Passages searched for evaluation (default: --collection).")
         var evalCollection: String?
-        @Option(name: .long, help: "Stop after this many minutes of training (then save and evaluate).")
-        var timeBudget: Double?
-        @Option(name: .long, help: "Stop after this many steps, although the schedule plans --steps (then save and evaluate).")
-        var stopAfter: Int?
         @Flag(name: .long, help: "Train separate query and passage towers (both start from --model).")
         var separateTowers = false
         @Flag(name: .long, help: "Recompute layer activations in the backward pass: less memory, about a third more compute.")
         var gradientCheckpointing = false
-        @Flag(name: .long, help: "No progress on stderr.")
-        var quiet = false
 
         func validate() throws {
-            guard (steps == nil) != (epochs == nil) else { throw ValidationError("give --steps or --epochs (one of them)") }
             guard (evalQueries == nil) == (evalQrels == nil) else { throw ValidationError("--eval-queries and --eval-qrels go together") }
             guard modelOptions.batchSize > 1 else { throw ValidationError("--batch-size must be at least 2") }
-            if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be positive") }
         }
 
         func run() throws {
@@ -107,33 +78,20 @@ struct Train: ParsableCommand {
             warn("train: reading \(collection), \(queries), \(qrels)")
             let data = try TrainingData.load(collection: collection, queries: queries, qrels: qrels, negatives: negatives)
             var options = TrainerOptions()
+            let perEpoch = max(1, data.queryIds.count / modelOptions.batchSize)
+            options.loop = loopOptions.loop(stepsPerEpoch: perEpoch, threads: modelOptions.threads)
             options.loss = loss
             options.symmetric = symmetric
             options.scale = scale
             options.batchSize = modelOptions.batchSize
             options.chunkSize = chunkSize
             options.negativesPerQuery = negatives == nil ? 0 : negativesPerQuery
-            options.learningRate = lr
-            options.warmupSteps = warmup
-            options.decay = decay
-            options.weightDecay = weightDecay
-            options.maxGradientNorm = maxGradNorm
-            options.seed = seed
             options.queryMaxLength = queryMaxLength
             options.passageMaxLength = passageMaxLength
-            options.checkpointEvery = checkpointEvery
-            options.threads = modelOptions.threads ?? EncodeOptions.defaultThreads
-            options.timeBudgetSeconds = (timeBudget ?? 0) * 60
-            options.stopAfterSteps = stopAfter ?? 0
             options.separateTowers = separateTowers
             options.gradientCheckpointing = gradientCheckpointing
-            let perEpoch = max(1, data.queryIds.count / options.batchSize)
-            options.totalSteps = steps ?? (epochs ?? 1) * perEpoch
 
-            let trainer = try DualEncoderTrainer(base: base, data: data, options: options, output: URL(fileURLWithPath: out))
-            if resume {
-                if let step = try trainer.resume() { warn("train: resuming from step \(step)") } else { warn("train: no checkpoint in \(out); starting fresh") }
-            }
+            let trainer = try DualEncoderTrainer(base: base, data: data, options: options, output: URL(fileURLWithPath: loopOptions.out))
             var evaluate: ((DualEncoder) throws -> String)?
             if let evalQueries, let evalQrels {
                 var evaluator = try RetrievalEvaluator(collection: evalCollection ?? collection, queries: evalQueries, qrels: evalQrels,
@@ -144,25 +102,115 @@ struct Train: ParsableCommand {
                 warn("train: before training: \(try evaluator.evaluate(base))")
             }
             warn("train: \(data.queryIds.count) training queries, \(data.passages.count) passages; \(options.totalSteps) steps of \(options.batchSize) (\(perEpoch) per epoch), loss \(loss.rawValue)")
-            let started = Date()
-            let interactive = isatty(STDERR_FILENO) != 0
-            var lastPrinted = Date.distantPast
-            try trainer.train(progress: { report in
-                guard !quiet else { return }
-                let now = Date()
-                guard now.timeIntervalSince(lastPrinted) >= (interactive ? 0.5 : 10) || report.step == report.totalSteps else { return }
-                lastPrinted = now
-                let elapsed = now.timeIntervalSince(started)
-                let rate = Double(report.step) / max(elapsed, 1e-9)
-                let line = String(format: "train: step %d/%d  loss %.4f  |grad| %.3f  lr %.2e  %.3f steps/s  %.1f pairs/s  ETA %@",
-                                  report.step, report.totalSteps, report.loss, report.gradientNorm, report.learningRate, rate,
-                                  rate * Double(options.batchSize), Progress.clock(Double(report.totalSteps - report.step) / max(rate, 1e-9)))
-                FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + line + (interactive ? "" : "\n")).utf8))
-            }, evaluate: evaluate, log: { warn(($0.isEmpty ? "" : "\n") + "train: " + $0) })
-            print("\(out): trained model after \(trainer.step) of \(options.totalSteps) steps (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)")
+            try loopOptions.run(trainer, evaluate: evaluate)
         }
     }
 }
 
 extension ContrastiveLossKind: ExpressibleByArgument {}
 extension LearningRateSchedule.Decay: ExpressibleByArgument {}
+
+extension Train {
+    /// `densekit train cross`.
+    struct Cross: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a cross-encoder (reranker) on queries, qrels and mined hard negatives.",
+            discussion: """
+            Each step draws --batch-size training queries; each gets a group of --group-size \
+            passages: one relevant passage and --group-size - 1 negatives from --negatives (lines \
+            qid<TAB>pid,pid,..., best first; relevant passages are never negatives; a short list is \
+            drawn from with replacement, an empty one replaced by random passages). The model reads \
+            query and passage together and gives one logit per pair. \
+            Losses: listwise (softmax cross-entropy over each group, positive first: Tevatron's \
+            reranker loss) or bce (binary cross-entropy on every pair, positive 1, negatives 0, \
+            with --pos-weight). \
+            --model is a cross-encoder folder to continue training, or a sentence-transformers / \
+            BERT folder: its encoder (and pooler, when it has one) starts the new model and the \
+            classifier is initialised from --seed. \
+            Output: a sentence-transformers 6.x CrossEncoder folder in --out (which \
+            sentence-transformers and Hugging Face load), with checkpoint-STEP/ folders; --resume \
+            continues from the latest one. With --eval-queries, --eval-qrels and --eval-run, the \
+            top --eval-depth of that run are reranked at each checkpoint and at the end, and \
+            MRR@10, R@10 and nDCG@10 are reported before and after.
+            """)
+
+        @Option(name: .long, help: "Model folder: a cross-encoder, or a sentence-transformers / BERT folder to start one from.")
+        var model: String
+        @Option(name: .long, help: "Passages (MS MARCO collection.tsv, BEIR corpus.jsonl, JSONL).")
+        var collection: String
+        @Option(name: .long, help: "Training queries.")
+        var queries: String
+        @Option(name: .long, help: "Training qrels.")
+        var qrels: String
+        @Option(name: .long, help: "Hard negatives: qid<TAB>pid,pid,... per line.")
+        var negatives: String
+        @Option(name: .long, help: "Loss: listwise or bce.")
+        var loss = CrossEncoderOptions().loss
+        @Option(name: .long, help: "Passages per query: one positive and group-size - 1 negatives.")
+        var groupSize = CrossEncoderOptions().groupSize
+        @Option(name: .long, help: "Queries per step.")
+        var batchSize = CrossEncoderOptions().batchSize
+        @Option(name: .long, help: "Truncate each (query, passage) pair to this many tokens.")
+        var maxLength = CrossEncoderOptions().maxLength
+        @Option(name: .long, help: "BCE: weight of the positive class.")
+        var posWeight = CrossEncoderOptions().posWeight
+        @Option(name: .long, help: "Pairs per forward/backward chunk and worker (whole groups): bounds activation memory.")
+        var chunkSize = CrossEncoderOptions().chunkSize
+        @Option(name: .long, help: "Worker threads (default: $DENSEKIT_THREADS, else one per core).")
+        var threads: Int?
+        @OptionGroup var loopOptions: LoopOptionGroup
+        @Option(name: .long, help: "Dev queries to evaluate reranking at checkpoints.")
+        var evalQueries: String?
+        @Option(name: .long, help: "Dev qrels (with --eval-queries).")
+        var evalQrels: String?
+        @Option(name: .long, help: "First-stage run of the dev queries to rerank (MS MARCO or TREC).")
+        var evalRun: String?
+        @Option(name: .long, help: "Passages of the dev run (default: --collection).")
+        var evalCollection: String?
+        @Option(name: .long, help: "Passages reranked per dev query.")
+        var evalDepth = 20
+
+        func validate() throws {
+            let eval = [evalQueries, evalQrels, evalRun].filter { $0 != nil }.count
+            guard eval == 0 || eval == 3 else { throw ValidationError("--eval-queries, --eval-qrels and --eval-run go together") }
+            guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+            guard groupSize > 1 else { throw ValidationError("--group-size must be at least 2") }
+            guard maxLength >= 3 else { throw ValidationError("--max-length must be at least 3") }
+            guard evalDepth > 0 else { throw ValidationError("--eval-depth must be positive") }
+            if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
+        }
+
+        func run() throws {
+            let folder = ModelFolder(URL(fileURLWithPath: model))
+            let base = try CrossEncoder.starting(from: folder, seed: loopOptions.seed)
+            if try folder.kind() != .crossEncoder { warn("train: \(model) is a \(try folder.kind().rawValue): new classifier on its encoder (seed \(loopOptions.seed))") }
+            warn("train: reading \(collection), \(queries), \(qrels), \(negatives)")
+            let data = try TrainingData.load(collection: collection, queries: queries, qrels: qrels, negatives: negatives)
+            var options = CrossEncoderOptions()
+            let perEpoch = max(1, data.queryIds.count / batchSize)
+            options.loop = loopOptions.loop(stepsPerEpoch: perEpoch, threads: threads)
+            options.loss = loss
+            options.groupSize = groupSize
+            options.batchSize = batchSize
+            options.maxLength = maxLength
+            options.posWeight = posWeight
+            options.chunkSize = chunkSize
+
+            let task = try CrossEncoderTask(base: base, data: data, options: options)
+            let trainer = try Trainer(task: task, output: URL(fileURLWithPath: loopOptions.out))
+            var evaluate: ((CrossEncoder) throws -> String)?
+            if let evalQueries, let evalQrels, let evalRun {
+                var evaluator = try RerankEvaluator(run: evalRun, queries: evalQueries, qrels: evalQrels, collection: evalCollection ?? collection,
+                                                    depth: evalDepth, metrics: try Metric.parseList("MRR@10,R@10,nDCG@10"))
+                evaluator.options = EncodeOptions(batchSize: 32, threads: threads, maxLength: maxLength)
+                evaluate = { try evaluator.evaluate($0) }
+                warn("train: first stage (top \(evalDepth) of \(evalRun)): \(evaluator.baseline())")
+                if try folder.kind() == .crossEncoder { warn("train: before training: \(try evaluator.evaluate(task.model))") }
+            }
+            warn("train: \(data.queryIds.count) training queries, \(data.passages.count) passages; \(options.totalSteps) steps of \(batchSize) queries x \(groupSize) passages (\(perEpoch) per epoch), loss \(loss.rawValue)")
+            try loopOptions.run(trainer, evaluate: evaluate)
+        }
+    }
+}
+
+extension CrossEncoderLossKind: ExpressibleByArgument {}

@@ -68,18 +68,25 @@ extension CrossEncoder {
             guard tokenizer.vocabularySize <= configuration.vocabularySize else {
                 throw .invalidConfiguration(path: folder.path, reason: "the tokenizer has \(tokenizer.vocabularySize) tokens but config.json's vocab_size is \(configuration.vocabularySize)")
             }
+            // sentence-transformers' order: sentence_bert_config.json's max_seq_length, else the
+            // tokenizer's model_max_length (6.x cross-encoders keep it only there), capped at
+            // the model's positions.
             var maxLength = configuration.maxPositions, lowercase = false
+            var fromSettings = false
             if let sbert = try folder.optionalJSON("sentence_bert_config.json") {
                 let fields = JSONFields(path: folder.file("sentence_bert_config.json").path, object: sbert)
-                maxLength = try fields.int("max_seq_length", default: maxLength)
                 lowercase = try fields.bool("do_lower_case", default: false)
-                guard maxLength > 0, maxLength <= configuration.maxPositions else {
-                    throw .invalidConfiguration(path: fields.path, reason: "max_seq_length \(maxLength) must lie in 1...\(configuration.maxPositions) (max_position_embeddings of config.json)")
+                if sbert["max_seq_length"] != nil {
+                    maxLength = try fields.int("max_seq_length")
+                    fromSettings = true
+                    guard maxLength > 0, maxLength <= configuration.maxPositions else {
+                        throw .invalidConfiguration(path: fields.path, reason: "max_seq_length \(maxLength) must lie in 1...\(configuration.maxPositions) (max_position_embeddings of config.json)")
+                    }
                 }
-            } else if let tokenizerConfig = try folder.optionalJSON("tokenizer_config.json"),
-                      let limit = tokenizerConfig["model_max_length"] as? Int, limit > 0, limit < maxLength {
-                // Older cross-encoder folders keep max_length only in the tokenizer's settings.
-                maxLength = limit
+            }
+            if !fromSettings, let tokenizerConfig = try folder.optionalJSON("tokenizer_config.json"),
+               let limit = tokenizerConfig["model_max_length"] as? Int, limit > 0 {
+                maxLength = min(limit, maxLength)
             }
             self.maxLength = maxLength
             lowercaseInput = lowercase

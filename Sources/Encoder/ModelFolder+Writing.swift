@@ -71,9 +71,11 @@ extension ModelFolder {
         try writeWeights(parameters ?? model.parameters, prefix: "bert.", carryingOver: nil)
         try Self.writeJSON([["idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"]],
                            to: file("modules.json"))
-        try Self.writeJSON(["transformer_task": "sequence-classification", "max_seq_length": model.maxLength,
-                            "do_lower_case": model.lowercaseInput, "modality_config": ["text": ["method": "forward", "method_output_name": "logits"]],
-                            "module_output_name": "scores"], to: file("sentence_bert_config.json"))
+        var settings: [String: Any] = ["transformer_task": "sequence-classification", "max_seq_length": model.maxLength,
+                                       "modality_config": ["text": ["method": "forward", "method_output_name": "logits"]],
+                                       "module_output_name": "scores"]
+        if model.lowercaseInput { settings["do_lower_case"] = true }
+        try Self.writeJSON(settings, to: file("sentence_bert_config.json"))
         try Self.writeJSON(["model_type": "CrossEncoder", "activation_fn": model.activation.torchName, "prompts": [String: String](),
                             "default_prompt_name": NSNull(), "__version__": ["densekit": "1"]], to: file("config_sentence_transformers.json"))
     }

@@ -92,3 +92,18 @@ public enum RunReader {
         }
     }
 }
+
+extension RunReader {
+    /// The first line of the run at `path` for query `query` (and document `docId`, when given),
+    /// for error messages about a run read before; nil when none matches or the file is gone.
+    public static func firstLine(ofQuery query: String, docId: String?, in path: String) -> Int? {
+        guard let lines = try? LineReader(path: path) else { return nil }
+        while let line = try? lines.nextLine() {
+            let fields = LineFields.split(line.text)
+            guard fields.count >= 3, fields[0] == query else { continue }
+            let document = fields.count == RunFormat.trec.fieldCount ? fields[2] : fields[1]
+            if docId == nil || document == docId { return line.number }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import DensekitEncoder
+import DensekitTraining
+import Foundation
+
+/// The training loop's options, shared by every `train` subcommand; defaults come from
+/// `LoopOptions` (declared once there).
+struct LoopOptionGroup: ParsableArguments {
+    @Option(name: .long, help: "Peak learning rate.")
+    var lr = LoopOptions().learningRate
+    @Option(name: .long, help: "Training steps.")
+    var steps: Int?
+    @Option(name: .long, help: "Epochs over the training queries (instead of --steps).")
+    var epochs: Int?
+    @Option(name: .long, help: "Warm-up steps (linear from 0).")
+    var warmup = LoopOptions().warmupSteps
+    @Option(name: .long, help: "Decay after warm-up: linear, cosine or constant.")
+    var decay = LoopOptions().decay
+    @Option(name: .long, help: "AdamW weight decay (not on biases and layer norms).")
+    var weightDecay = LoopOptions().weightDecay
+    @Option(name: .long, help: "Clip the global gradient norm to this (0: no clipping).")
+    var maxGradNorm = LoopOptions().maxGradientNorm
+    @Option(name: .long, help: "Random seed (batches, sampling, new heads).")
+    var seed = LoopOptions().seed
+    @Option(name: .long, help: "Save a checkpoint (and evaluate) every this many steps.")
+    var checkpointEvery = LoopOptions().checkpointEvery
+    @Option(name: .long, help: "Output folder.")
+    var out: String
+    @Flag(name: .long, help: "Continue from the latest checkpoint in --out.")
+    var resume = false
+    @Option(name: .long, help: "Stop after this many minutes of training (then save and evaluate).")
+    var timeBudget: Double?
+    @Option(name: .long, help: "Stop after this many steps, although the schedule plans --steps (then save and evaluate).")
+    var stopAfter: Int?
+    @Flag(name: .long, help: "No progress on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        guard (steps == nil) != (epochs == nil) else { throw ValidationError("give --steps or --epochs (one of them)") }
+        if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be positive") }
+    }
+
+    /// The loop's options; `--epochs` counts `stepsPerEpoch` steps each.
+    func loop(stepsPerEpoch: Int, threads: Int?) -> LoopOptions {
+        var loop = LoopOptions()
+        loop.learningRate = lr
+        loop.warmupSteps = warmup
+        loop.decay = decay
+        loop.weightDecay = weightDecay
+        loop.maxGradientNorm = maxGradNorm
+        loop.seed = seed
+        loop.checkpointEvery = checkpointEvery
+        loop.threads = threads ?? EncodeOptions.defaultThreads
+        loop.timeBudgetSeconds = (timeBudget ?? 0) * 60
+        loop.stopAfterSteps = stopAfter ?? 0
+        loop.totalSteps = steps ?? (epochs ?? 1) * stepsPerEpoch
+        return loop
+    }
+
+    /// Resumes when asked, trains with progress lines on stderr, prints where the model went.
+    func run<Task: TrainingTask>(_ trainer: Trainer<Task>, evaluate: ((Task.Model) throws -> String)?) throws {
+        if resume {
+            if let step = try trainer.resume() { warn("train: resuming from step \(step)") } else { warn("train: no checkpoint in \(out); starting fresh") }
+        }
+        let started = Date()
+        let interactive = isatty(STDERR_FILENO) != 0
+        var lastPrinted = Date.distantPast
+        let quiet = self.quiet
+        try trainer.train(progress: { report in
+            guard !quiet else { return }
+            let now = Date()
+            guard now.timeIntervalSince(lastPrinted) >= (interactive ? 0.5 : 10) || report.step == report.totalSteps else { return }
+            lastPrinted = now
+            let elapsed = now.timeIntervalSince(started)
+            let rate = Double(report.step) / max(elapsed, 1e-9)
+            let line = String(format: "train: step %d/%d  loss %.4f  |grad| %.3f  lr %.2e  %.3f steps/s  %.1f queries/s  ETA %@",
+                              report.step, report.totalSteps, report.loss, report.gradientNorm, report.learningRate, rate,
+                              rate * Double(report.examplesPerStep), Progress.clock(Double(report.totalSteps - report.step) / max(rate, 1e-9)))
+            FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + line + (interactive ? "" : "\n")).utf8))
+        }, evaluate: evaluate, log: { warn(($0.isEmpty ? "" : "\n") + "train: " + $0) })
+        print("\(out): trained model after \(trainer.step) of \(trainer.options.loop.totalSteps) steps (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)")
+    }
+}
