@@ -44,16 +44,17 @@ struct ModelOptions: ParsableArguments {
     /// The one model that the command runs; a two-tower folder is refused with the way out.
     func loadEncoder() throws -> SentenceEncoder {
         try checkExists()
-        if DualEncoder.isTwoTower(directory) {
+        if try ModelFolder(directory).kind() == .twoTowers {
             throw ValidationError("\(directory.path) is a two-tower model; pass --model \(directory.appendingPathComponent(DualEncoder.queryFolder).path) for queries or \(directory.appendingPathComponent(DualEncoder.passageFolder).path) for passages")
         }
-        return try SentenceEncoder.load(directory: directory, pooling: poolingOverride)
+        return try loadDualEncoder().query
     }
 
-    /// The query and passage encoders: a two-tower folder's towers, or one model for both.
+    /// The query and passage encoders: a two-tower folder's towers, or one model for both; a
+    /// cross-encoder is refused (it embeds nothing).
     func loadDualEncoder() throws -> DualEncoder {
         try checkExists()
-        return try DualEncoder.load(directory: directory, pooling: poolingOverride)
+        return try ModelFolder(directory).loadDualEncoder(pooling: poolingOverride)
     }
 
     private var poolingOverride: PoolingConfiguration? { pooling.map { PoolingConfiguration(mode: $0, normalize: normalize) } }

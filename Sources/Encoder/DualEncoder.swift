@@ -52,11 +52,6 @@ public struct DualEncoder: @unchecked Sendable {
     /// Whether queries and passages go through the same model.
     public var isTied: Bool { query === passage }
 
-    /// Whether `directory` is a two-tower folder (has `towers.json`).
-    public static func isTwoTower(_ directory: URL) -> Bool {
-        FileManager.default.fileExists(atPath: directory.appendingPathComponent(towersFile).path)
-    }
-
     /// Loads a two-tower folder, or a single model folder as a tied pair (see `ModelFolder`).
     public static func load(directory: URL, pooling override: PoolingConfiguration? = nil) throws(ModelError) -> DualEncoder {
         try ModelFolder(directory).loadDualEncoder(pooling: override)
