@@ -35,12 +35,7 @@ struct Train: ParsableCommand {
         @OptionGroup var modelOptions: ModelOptions
         @OptionGroup var loopOptions: LoopOptionGroup
 
-        @Option(name: .long, help: "Passages (MS MARCO collection.tsv, BEIR corpus.jsonl, JSONL).")
-        var collection: String
-        @Option(name: .long, help: "Training queries.")
-        var queries: String
-        @Option(name: .long, help: "Training qrels.")
-        var qrels: String
+        @OptionGroup var trainingData: TrainingDataOptions
         @Option(name: .long, help: "Hard negatives: qid<TAB>pid,pid,... per line.")
         var negatives: String?
         @Option(name: .long, help: "Hard negatives per query (with --negatives).")
@@ -75,8 +70,7 @@ struct Train: ParsableCommand {
 
         func run() throws {
             let base = try modelOptions.loadDualEncoder()
-            warn("train: reading \(collection), \(queries), \(qrels)")
-            let data = try TrainingData.load(collection: collection, queries: queries, qrels: qrels, negatives: negatives)
+            let data = try trainingData.load(negatives: negatives)
             var options = TrainerOptions()
             let perEpoch = max(1, data.queryIds.count / modelOptions.batchSize)
             options.loop = loopOptions.loop(stepsPerEpoch: perEpoch, threads: modelOptions.threads)
@@ -94,7 +88,7 @@ struct Train: ParsableCommand {
             let trainer = try DualEncoderTrainer(base: base, data: data, options: options, output: URL(fileURLWithPath: loopOptions.out))
             var evaluate: ((DualEncoder) throws -> String)?
             if let evalQueries, let evalQrels {
-                var evaluator = try RetrievalEvaluator(collection: evalCollection ?? collection, queries: evalQueries, qrels: evalQrels,
+                var evaluator = try RetrievalEvaluator(collection: evalCollection ?? trainingData.collection, queries: evalQueries, qrels: evalQrels,
                                                        metrics: try Metric.parseList("MRR@10,R@10,nDCG@10"))
                 evaluator.queryMaxLength = queryMaxLength
                 evaluator.passageMaxLength = passageMaxLength
@@ -136,12 +130,7 @@ extension Train {
 
         @Option(name: .long, help: "Model folder: a cross-encoder, or a sentence-transformers / BERT folder to start one from.")
         var model: String
-        @Option(name: .long, help: "Passages (MS MARCO collection.tsv, BEIR corpus.jsonl, JSONL).")
-        var collection: String
-        @Option(name: .long, help: "Training queries.")
-        var queries: String
-        @Option(name: .long, help: "Training qrels.")
-        var qrels: String
+        @OptionGroup var trainingData: TrainingDataOptions
         @Option(name: .long, help: "Hard negatives: qid<TAB>pid,pid,... per line.")
         var negatives: String
         @Option(name: .long, help: "Loss: listwise or bce.")
@@ -184,8 +173,7 @@ extension Train {
             let folder = ModelFolder(URL(fileURLWithPath: model))
             let base = try CrossEncoder.starting(from: folder, seed: loopOptions.seed)
             if try folder.kind() != .crossEncoder { warn("train: \(model) is a \(try folder.kind().rawValue): new classifier on its encoder (seed \(loopOptions.seed))") }
-            warn("train: reading \(collection), \(queries), \(qrels), \(negatives)")
-            let data = try TrainingData.load(collection: collection, queries: queries, qrels: qrels, negatives: negatives)
+            let data = try trainingData.load(negatives: negatives)
             var options = CrossEncoderOptions()
             let perEpoch = max(1, data.queryIds.count / batchSize)
             options.loop = loopOptions.loop(stepsPerEpoch: perEpoch, threads: threads)
@@ -200,7 +188,7 @@ extension Train {
             let trainer = try Trainer(task: task, output: URL(fileURLWithPath: loopOptions.out))
             var evaluate: ((CrossEncoder) throws -> String)?
             if let evalQueries, let evalQrels, let evalRun {
-                var evaluator = try RerankEvaluator(run: evalRun, queries: evalQueries, qrels: evalQrels, collection: evalCollection ?? collection,
+                var evaluator = try RerankEvaluator(run: evalRun, queries: evalQueries, qrels: evalQrels, collection: evalCollection ?? trainingData.collection,
                                                     depth: evalDepth, metrics: try Metric.parseList("MRR@10,R@10,nDCG@10"))
                 evaluator.options = EncodeOptions(batchSize: 32, threads: threads, maxLength: maxLength)
                 evaluate = { try evaluator.evaluate($0) }
@@ -214,3 +202,19 @@ extension Train {
 }
 
 extension CrossEncoderLossKind: ExpressibleByArgument {}
+
+/// The training set every `train` subcommand reads.
+struct TrainingDataOptions: ParsableArguments {
+    @Option(name: .long, help: "Passages (MS MARCO collection.tsv, BEIR corpus.jsonl, JSONL).")
+    var collection: String
+    @Option(name: .long, help: "Training queries.")
+    var queries: String
+    @Option(name: .long, help: "Training qrels.")
+    var qrels: String
+
+    /// Reads the passages, queries, qrels and `negatives` (when given).
+    func load(negatives: String?) throws -> TrainingData {
+        warn("train: reading \(collection), \(queries), \(qrels)" + (negatives.map { ", \($0)" } ?? ""))
+        return try TrainingData.load(collection: collection, queries: queries, qrels: qrels, negatives: negatives)
+    }
+}

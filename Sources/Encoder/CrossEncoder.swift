@@ -31,14 +31,6 @@ public final class CrossEncoder: @unchecked Sendable {
             default: return nil
             }
         }
-
-        @inline(__always)
-        public func apply(_ logit: Float) -> Float {
-            switch self {
-            case .sigmoid: 1 / (1 + Foundation.exp(-logit))
-            case .identity: logit
-            }
-        }
     }
 
     /// The folder the model was loaded from (nil for models built in memory).
@@ -99,7 +91,7 @@ public final class CrossEncoder: @unchecked Sendable {
     /// The score of each (query, passage) pair: `activation(logit)`, what
     /// sentence-transformers' `CrossEncoder.predict` returns.
     public func scores(_ pairs: [(query: String, passage: String)], options: EncodeOptions = EncodeOptions(),
-                       progress: (@Sendable (Int) -> Void)? = nil) -> [Float] {
-        logits(tokenized: tokenize(pairs: pairs, maxLength: options.maxLength), options: options, progress: progress).map(activation.apply)
+                       progress: (@Sendable (Int) -> Void)? = nil) -> [Double] {
+        logits(tokenized: tokenize(pairs: pairs, maxLength: options.maxLength), options: options, progress: progress).map(score(logit:))
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Read from `modules.json` (which modules run, in order) and the Pooling module's
 /// `config.json`. Pooling is never guessed: a folder without `modules.json` needs an explicit
-/// choice (see `ModelFolder.load(_:pooling:normalize:)`).
+/// choice (`ModelFolder.loadDualEncoder(pooling:)`, `--pooling` on the command line).
 public struct PoolingConfiguration: Sendable, Equatable {
     /// The reduction over a sequence's token vectors.
     public enum Mode: String, Sendable, CaseIterable {

@@ -44,20 +44,11 @@ public struct InfoNCELoss: ContrastiveLoss {
         // The passage-to-query term needs the scores the forward term overwrites: gather each
         // target's column first (row i of `columns` = S[:, t_i]).
         let columns = symmetric ? gatherTargetColumns(scores, positives) : []
-        let forwardWeight: Float = symmetric ? 0.5 : 1
-        var forward = 0.0
-        for i in 0..<scores.rows {
-            let row = scores.row(i)
-            let list = positives[i]
-            let target = list[0]
-            let targetScore = row[target]
-            // Softmax over the target and every negative; the other positives get no gradient.
-            let logSum = MaskedSoftmax.inPlace(row, count: scores.columns, excluding: list.dropFirst())
-            forward += logSum - Double(targetScore)
-            row[target] -= 1
-            if symmetric { RowKernels.scale(row, by: forwardWeight, scores.columns) }
-        }
+        // The query-to-passage term is the listwise cross-entropy of the score rows.
+        let forward = ListwiseCrossEntropyLoss().lossAndGradient(overwriting: scores, targets: positives)
         guard symmetric else { return forward }
+        // Halving is exact in floating point, so the gradient is the same as scaling row by row.
+        RowKernels.scale(scores.values, by: 0.5, scores.rows * scores.columns)
         return 0.5 * forward + 0.5 * addBackwardTerm(scores, positives, columns: columns)
     }
 
