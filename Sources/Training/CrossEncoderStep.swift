@@ -84,6 +84,8 @@ public final class CrossEncoderStep {
                 encoder.backward(batch, activations: worker.activations, outputGradient: dHidden, parameterGradient: worker.gradient)
             }
         }
+        // Forward, loss and backward alternate chunk by chunk on each worker: their wall time is
+        // one figure, reported as the backward phase.
         var timings = StepTimings()
         timings.backward = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let summed = DispatchTime.now().uptimeNanoseconds
