@@ -74,19 +74,19 @@ let package = Package(
         .target(name: "DensekitTestSupport", dependencies: ["DensekitEncoder", "DensekitTensor"], path: "Tests/Support"),
         .testTarget(name: "BridgeTests", dependencies: ["COpenBLAS", "CLMDB", "CFaiss", "DensekitTensor"], path: "Tests/BridgeTests"),
         .testTarget(
-            name: "TokenizerTests", dependencies: ["DensekitTokenizer"], path: "Tests/TokenizerTests",
+            name: "TokenizerTests", dependencies: ["DensekitTokenizer", "DensekitTestSupport"], path: "Tests/TokenizerTests",
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "CLITests", dependencies: ["DensekitCLI", "DensekitStore", "DensekitTestSupport"], path: "Tests/CLITests"
         ),
-        .testTarget(name: "CorpusTests", dependencies: ["DensekitCorpus"], path: "Tests/CorpusTests"),
+        .testTarget(name: "CorpusTests", dependencies: ["DensekitCorpus", "DensekitTestSupport"], path: "Tests/CorpusTests"),
         .testTarget(
             name: "TrainingTests", dependencies: ["DensekitTraining", "DensekitLosses", "DensekitEncoder", "DensekitTensor", "DensekitTestSupport"], path: "Tests/TrainingTests"
         ),
         .testTarget(name: "LossTests", dependencies: ["DensekitLosses", "DensekitTensor"], path: "Tests/LossTests"),
         .testTarget(name: "OptimizerTests", dependencies: ["DensekitTraining", "DensekitTensor"], path: "Tests/OptimizerTests"),
-        .testTarget(name: "EvaluationTests", dependencies: ["DensekitEvaluation"], path: "Tests/EvaluationTests"),
+        .testTarget(name: "EvaluationTests", dependencies: ["DensekitEvaluation", "DensekitTestSupport"], path: "Tests/EvaluationTests"),
         .testTarget(name: "StoreTests", dependencies: ["DensekitStore", "DensekitTestSupport"], path: "Tests/StoreTests"),
         .testTarget(
             name: "IndexTests", dependencies: ["DensekitIndex", "DensekitSearch", "DensekitTensor", "DensekitTestSupport"], path: "Tests/IndexTests"

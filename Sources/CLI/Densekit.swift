@@ -1,4 +1,5 @@
 import ArgumentParser
+import DensekitStore
 import Foundation
 
 /// The `densekit` command: dense retrieval from the command line.
@@ -18,7 +19,14 @@ struct Densekit: ParsableCommand {
     )
 
     static func main() {
+        // Before any file is opened: a closed stdin/stdout/stderr must not be handed to one.
+        StandardDescriptors.reserve()
         ProcessSetup.apply()
-        main(nil)
+        let arguments = CommandLineRepair.attachingNegativeValues(Array(CommandLine.arguments.dropFirst()))
+        if let message = CommandLineRepair.unknownSubcommand(arguments, root: Densekit.self) {
+            FileHandle.standardError.write(Data("Error: \(message)\n  See 'densekit --help' for more information.\n".utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
+        main(arguments)
     }
 }

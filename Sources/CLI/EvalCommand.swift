@@ -16,7 +16,7 @@ struct Eval: ParsableCommand {
         - MAP: average precision over the whole ranking; relevant documents not retrieved add 0.
         - Relevant means relevance > 0 for MRR, recall, precision and MAP.
         - The queries evaluated are those of the qrels with at least one relevant document: queries without relevant judgments are skipped. A query absent from the run scores 0 on every metric and counts in the mean. Run queries not in the qrels are ignored.
-        - The run format is detected from its first line: MS MARCO qid<TAB>pid<TAB>rank (ordered by rank) or TREC qid Q0 docid rank score tag (ordered as trec_eval orders it: score descending, equal scores by docid descending; the rank column is not used). A document repeated in a ranking counts once, at its best position.
+        - The run format is detected from its first line: MS MARCO qid<TAB>pid<TAB>rank (ordered by rank) or TREC qid Q0 docid rank score tag (ordered as trec_eval orders it: score descending, scores that are equal as 32-bit floats by docid descending; the rank column is not used, whatever it says). A document repeated in a ranking counts once, at its best position.
         - Qrels: TREC / MS MARCO 'qid 0 docid relevance' or BEIR 'query-id corpus-id score' with its header line; fields separated by tabs or spaces.
         """)
 

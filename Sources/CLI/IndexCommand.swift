@@ -53,14 +53,22 @@ struct Index: ParsableCommand {
         @Flag(name: .long, help: "No progress on stderr.")
         var quiet = false
 
+        /// The corpus as the manifest records it: an absolute path, or "-" for standard input.
+        var sourceIdentity: String { collection == "-" ? "-" : URL(fileURLWithPath: collection).standardizedFileURL.path }
+
         func validate() throws {
             guard commitEvery > 0 else { throw ValidationError("--commit-every must be positive") }
         }
 
         func run() throws {
+            // Everything that can be checked is checked before the folder is touched: the model,
+            // the corpus (opened, its format detected) and the factory string (FAISS parses it on
+            // an empty index), so a mistake never costs an encoding run.
             // Passages go through the passage tower of a two-tower model.
             let model = try modelOptions.loadDualEncoder()
             let encoder = model.passage
+            let source = try PassageReader(path: collection, format: format.corpusFormat, policy: skipBadLines ? .skip : .stop)
+            _ = try FaissIndex(factory: factory, dimension: encoder.dimension, metric: metric)
             let folder = try IndexFolder(path: index, create: true)
             var options = IndexBuilder.Options()
             options.factory = factory
@@ -69,12 +77,10 @@ struct Index: ParsableCommand {
             options.onDuplicate = onDuplicate
             options.encode = modelOptions.encodeOptions
             let builder = IndexBuilder(folder: folder, encoder: encoder, options: options)
-            let source = try PassageReader(path: collection, format: format.corpusFormat, policy: skipBadLines ? .skip : .stop)
-            try builder.prepare(source: URL(fileURLWithPath: collection).standardizedFileURL.path, format: source.format.rawValue,
-                                model: try model.identity())
+            let manifest = try builder.prepare(source: sourceIdentity, format: source.format.rawValue, model: try model.identity(), log: { warn($0) })
 
             let alreadyStored = try folder.store.count()
-            let progress = Progress("index build", total: try countLines(collection), unit: "passages", quiet: quiet, startingAt: alreadyStored)
+            let progress = Progress("index build", total: lineCount(ofRegularFile: collection), unit: "passages", quiet: quiet, startingAt: alreadyStored)
             let report = try builder.build(
                 sourcePath: collection,
                 next: { try source.nextRecord().map { SourcePassage(id: $0.record.id, text: $0.record.text, line: $0.line) } },
@@ -87,7 +93,7 @@ struct Index: ParsableCommand {
             if report.skippedDuplicates > 0 { summary += ", \(report.skippedDuplicates) duplicate ids skipped" }
             if report.replacedDuplicates > 0 { summary += ", \(report.replacedDuplicates) replaced" }
             if report.skippedBadLines > 0 { summary += ", \(report.skippedBadLines) bad lines skipped" }
-            summary += String(format: "); encode %.1f s, store %.1f s, FAISS \"%@\" %.1f s", report.encodeSeconds, report.storeSeconds, factory, report.indexSeconds)
+            summary += String(format: "); encode %.1f s, store %.1f s, FAISS \"%@\" %.1f s", report.encodeSeconds, report.storeSeconds, manifest.factory, report.indexSeconds)
             print(summary)
         }
     }
@@ -125,7 +131,7 @@ struct Index: ParsableCommand {
         var index: String
 
         func run() throws {
-            let folder = try IndexFolder(path: index)
+            let folder = try IndexFolder(path: index, access: .readOnly)
             let manifest = try folder.manifest()
             let progress = try folder.store.progress()
             let record = try folder.store.indexRecord()
@@ -188,7 +194,14 @@ enum CorpusFormatOption: String, ExpressibleByArgument {
     var corpusFormat: CorpusFormat? { CorpusFormat(rawValue: rawValue) }
 }
 
-/// Number of lines in a file (a fast byte count), for progress ETAs.
+/// Number of lines in a regular file (a fast byte count), for progress ETAs; nil for standard
+/// input, pipes, FIFOs and devices, which can be read only once (their progress has no ETA).
+func lineCount(ofRegularFile path: String) -> Int? {
+    guard path != "-", (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular else { return nil }
+    return try? countLines(path)
+}
+
+/// Number of lines in a file (a fast byte count).
 func countLines(_ path: String) throws -> Int {
     guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
     defer { try? handle.close() }

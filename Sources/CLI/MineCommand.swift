@@ -34,7 +34,7 @@ struct Mine: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        let folder = try IndexFolder(path: index)
+        let folder = try IndexFolder(path: index, access: .readRepairingIfWritable)
         let searcher = try Searcher(folder: folder, log: { warn($0) })
         let judgments = try QrelsReader.read(path: qrels)
         let reader = try QueryReader(path: queries)

@@ -1,12 +1,13 @@
 import Foundation
 
-/// Progress of long work on standard error: items done, items/s and ETA.
+/// Progress of long work on standard error: items done, items/s and ETA (no ETA when the
+/// total is unknown: a corpus read from a pipe).
 ///
 /// On a terminal the line is redrawn in place; otherwise (logs, CI) a line is written every
 /// few seconds. Results never go to stderr, so piping stdout stays clean.
 final class Progress: @unchecked Sendable {
     private let label: String
-    private let total: Int
+    private let total: Int?
     private let unit: String
     private let started = Date()
     private var lastPrinted = Date.distantPast
@@ -17,7 +18,7 @@ final class Progress: @unchecked Sendable {
     private let initial: Int
     private var latest: Int
 
-    init(_ label: String, total: Int, unit: String = "items", quiet: Bool = false, startingAt initial: Int = 0) {
+    init(_ label: String, total: Int?, unit: String = "items", quiet: Bool = false, startingAt initial: Int = 0) {
         self.label = label
         self.total = total
         self.unit = unit
@@ -36,8 +37,13 @@ final class Progress: @unchecked Sendable {
             latest = done
             let elapsed = max(now.timeIntervalSince(started), 1e-6)
             let rate = Double(done - initial) / elapsed
-            let eta = rate > 0 ? Double(total - done) / rate : 0
-            let line = String(format: "%@: %d/%d %@ (%.1f %@/s, ETA %@)", label, done, total, unit, rate, unit, Progress.clock(eta))
+            let line: String
+            if let total {
+                let eta = rate > 0 ? Double(total - done) / rate : 0
+                line = String(format: "%@: %d/%d %@ (%.1f %@/s, ETA %@)", label, done, total, unit, rate, unit, Progress.clock(eta))
+            } else {
+                line = String(format: "%@: %d %@ (%.1f %@/s)", label, done, unit, rate, unit)
+            }
             FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + line + (interactive ? "" : "\n")).utf8))
         }
     }
@@ -47,7 +53,7 @@ final class Progress: @unchecked Sendable {
         lock.withLock {
             guard !quiet else { return }
             let elapsed = Date().timeIntervalSince(started)
-            let done = max(latest, total) - initial
+            let done = max(latest, total ?? 0) - initial
             let line = String(format: "%@: %d %@ in %.1f s (%.1f %@/s)\n", label, done, unit, elapsed, Double(done) / max(elapsed, 1e-6), unit)
             FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + line).utf8))
         }

@@ -65,7 +65,7 @@ struct Rerank: ParsableCommand {
         while let (_, query) = try reader.nextRecord() { queryTexts[query.id] = query.text }
         let needed = reranker.passageIds(of: rankings)
         let passages = try collection.map { try Reranker.passages(needed, collection: $0) }
-            ?? Reranker.passages(needed, store: try IndexFolder(path: index ?? "").store)
+            ?? Reranker.passages(needed, store: try IndexFolder(path: index ?? "", access: .readOnly).store)
         let pairCount = rankings.reduce(0) { $0 + min($1.1.count, depth) }
         let progress = Progress("rerank", total: pairCount, unit: "pairs", quiet: quiet)
         let reranked: [(queryId: String, ranked: [(id: String, score: Double)])]

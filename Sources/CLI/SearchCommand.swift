@@ -64,13 +64,13 @@ struct Search: ParsableCommand {
     enum RunFormatOption: String, ExpressibleByArgument { case msmarco, trec }
 
     func validate() throws {
-        guard k > 0 else { throw ValidationError("-k must be positive") }
+        guard k > 0, k <= FaissIndex.maximumK else { throw ValidationError("-k must be between 1 and \(FaissIndex.maximumK), not \(k)") }
         guard (queries == nil) != query.isEmpty else { throw ValidationError("give query texts or --queries FILE (one of them)") }
-        guard rerankDepth > 0 else { throw ValidationError("--rerank-depth must be positive") }
+        guard rerankDepth > 0, rerankDepth <= FaissIndex.maximumK else { throw ValidationError("--rerank-depth must be between 1 and \(FaissIndex.maximumK), not \(rerankDepth)") }
     }
 
     func run() throws {
-        let folder = try IndexFolder(path: index)
+        let folder = try IndexFolder(path: index, access: .readRepairingIfWritable)
         let searcher = try Searcher(folder: folder, model: model.map { URL(fileURLWithPath: $0) }, log: { warn($0) })
         let threadCount = threads ?? EncodeOptions.defaultThreads
         FaissIndex.setThreads(threadCount)

@@ -22,6 +22,10 @@ public enum CorpusFormat: String, Sendable, CaseIterable {
         case "tsv":
             return .msmarcoTSV
         case "jsonl":
+            // Detection reads the first line; a pipe or FIFO would lose it.
+            guard (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular else {
+                throw CorpusError(path: path, line: 0, reason: "not a regular file (a pipe?): its format cannot be detected without consuming it; name it with --format")
+            }
             return try detectJSONL(path: path)
         case "gz", "bz2", "xz", "zst", "zip":
             throw CorpusError(path: path, line: 0, reason: "compressed files are not read; decompress it first")

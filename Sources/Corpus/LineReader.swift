@@ -2,8 +2,9 @@ import Foundation
 
 /// Streams a text file line by line with constant memory, validating UTF-8 and counting lines.
 ///
-/// Lines end at `\n`; a trailing `\r` is dropped (files written on Windows). A final line
-/// without a newline is still returned. Reads `-` as standard input.
+/// Lines end at `\n`; a trailing `\r` is dropped (files written on Windows), and so is a UTF-8
+/// byte-order mark at the start of the file. A final line without a newline is still returned.
+/// Reads `-` as standard input.
 public final class LineReader: Sequence, IteratorProtocol {
     /// One line of the file.
     public struct Line: Sendable {
@@ -71,6 +72,8 @@ public final class LineReader: Sequence, IteratorProtocol {
     private func makeLine(_ bytes: ArraySlice<UInt8>) throws(CorpusError) -> Line {
         lineNumber += 1
         var slice = bytes
+        // A UTF-8 byte-order mark (editors on Windows write one) is not part of the first line.
+        if lineNumber == 1, slice.starts(with: [0xEF, 0xBB, 0xBF]) { slice = slice.dropFirst(3) }
         if slice.last == UInt8(ascii: "\r") { slice = slice.dropLast() }
         guard let text = String(validating: slice, as: UTF8.self) else {
             throw CorpusError(path: path, line: lineNumber, reason: "not valid UTF-8")

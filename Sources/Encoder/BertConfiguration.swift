@@ -70,13 +70,28 @@ public struct BertConfiguration: Sendable, Equatable {
         self.activation = activation
         for (name, value) in [("vocab_size", vocabularySize), ("hidden_size", hiddenSize), ("num_hidden_layers", layerCount),
                               ("num_attention_heads", headCount), ("intermediate_size", intermediateSize),
-                              ("max_position_embeddings", maxPositions), ("type_vocab_size", typeVocabularySize)] where value <= 0 {
-            throw .invalidConfiguration(path: url.path, reason: "'\(name)' must be positive, found \(value)")
+                              ("max_position_embeddings", maxPositions), ("type_vocab_size", typeVocabularySize)] {
+            guard value > 0 else { throw .invalidConfiguration(path: url.path, reason: "'\(name)' must be positive, found \(value)") }
+            // Sizes feed allocations before any weight is read: an absurd one is an error here,
+            // not an overflow or an out-of-memory kill later.
+            guard let limit = Self.limits[name], value <= limit else {
+                throw .invalidConfiguration(path: url.path, reason: "'\(name)' is \(value); densekit accepts at most \(Self.limits[name] ?? 0)")
+            }
+        }
+        guard layerNormEpsilon.isFinite, layerNormEpsilon > 0 else {
+            throw .invalidConfiguration(path: url.path, reason: "'layer_norm_eps' must be a positive number, found \(layerNormEpsilon)")
         }
         guard hiddenSize % headCount == 0 else {
             throw .invalidConfiguration(path: url.path, reason: "hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(headCount)")
         }
     }
+
+    /// The largest size densekit accepts for each config.json field, far above any BERT-family
+    /// model published (BERT-large: hidden 1,024, 24 layers, intermediate 4,096, vocabulary 30,522).
+    public static let limits: [String: Int] = [
+        "vocab_size": 4_000_000, "hidden_size": 16_384, "num_hidden_layers": 256, "num_attention_heads": 1_024,
+        "intermediate_size": 131_072, "max_position_embeddings": 131_072, "type_vocab_size": 1_024,
+    ]
 
     /// Multiply-add FLOPs (2 per multiply-add) to encode one sequence of `length` tokens.
     public func flops(length: Int) -> Double {

@@ -26,9 +26,22 @@ public final class BertParameters: @unchecked Sendable {
     /// Accepts encoder and pooler names with or without a leading `bert.` (BertModel vs. task-head
     /// checkpoints); the classifier's names are the task head's own (`classifier.weight`).
     public convenience init(file: SafeTensorsFile, layout: BertLayout) throws(ModelError) {
-        self.init(layout: layout)
         let prefix = try Self.bodyPrefix(in: file)
+        // Every name and shape is checked before anything is allocated: a config.json that does
+        // not match its weights fails here, whatever sizes it claims.
+        for slot in layout.slots { _ = try Self.entry(for: slot, in: file, prefix: prefix) }
+        self.init(layout: layout)
         for slot in layout.slots { try read(slot, from: file, prefix: prefix) }
+    }
+
+    /// The file's header entry for `slot`, checked against the slot's shape.
+    private static func entry(for slot: BertLayout.Slot, in file: SafeTensorsFile, prefix: String) throws(ModelError) -> SafeTensorsFile.TensorInfo {
+        let name = fileName(of: slot, prefix: prefix)
+        guard let info = file.tensors[name] else { throw .missingTensor(path: file.path, name: name) }
+        guard info.shape == slot.shape else {
+            throw .shapeMismatch(path: file.path, name: name, expected: slot.shape, found: info.shape)
+        }
+        return info
     }
 
     /// The prefix of the body's tensor names in `file`: "", "bert." or "model.".
@@ -47,12 +60,8 @@ public final class BertParameters: @unchecked Sendable {
 
     /// Copies one tensor from `file` into its slot, checking its shape.
     public func read(_ slot: BertLayout.Slot, from file: SafeTensorsFile, prefix: String) throws(ModelError) {
-        let name = Self.fileName(of: slot, prefix: prefix)
-        guard let info = file.tensors[name] else { throw .missingTensor(path: file.path, name: name) }
-        guard info.shape == slot.shape else {
-            throw .shapeMismatch(path: file.path, name: name, expected: slot.shape, found: info.shape)
-        }
-        let floats = try file.floats(name)
+        _ = try Self.entry(for: slot, in: file, prefix: prefix)
+        let floats = try file.floats(Self.fileName(of: slot, prefix: prefix))
         floats.withUnsafeBufferPointer { source in
             guard let base = source.baseAddress else { return }
             (values + slot.offset).update(from: base, count: slot.count)

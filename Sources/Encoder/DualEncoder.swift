@@ -61,8 +61,9 @@ public struct DualEncoder: @unchecked Sendable {
     static func towerFolders(_ folder: ModelFolder) throws(ModelError) -> (query: ModelFolder, passage: ModelFolder) {
         let file = folder.file(towersFile)
         let names: [String: String]
+        let data = try readJSONData(file)
         do {
-            names = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: file))
+            names = try JSONDecoder().decode([String: String].self, from: data)
         } catch {
             throw .invalidConfiguration(path: file.path, reason: "expected {\"query\": \"query_model\", \"passage\": \"passage_model\"}: \(error)")
         }

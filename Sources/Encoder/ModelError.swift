@@ -34,15 +34,21 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Reads a JSON object from `url`, with errors that name the file.
-func readJSONObject(_ url: URL) throws(ModelError) -> [String: Any] {
+/// The bytes of a JSON file, without a UTF-8 byte-order mark, with errors that name the file.
+func readJSONData(_ url: URL, need: String = "JSON file") throws(ModelError) -> Data {
     guard FileManager.default.fileExists(atPath: url.path) else {
-        throw .missingFile(path: url.path, need: "JSON file")
+        throw .missingFile(path: url.path, need: need)
     }
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
         throw .unreadable(path: url.path, reason: error.localizedDescription)
     }
+    return data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data
+}
+
+/// Reads a JSON object from `url`, with errors that name the file.
+func readJSONObject(_ url: URL) throws(ModelError) -> [String: Any] {
+    let data = try readJSONData(url)
     let object: Any
     do { object = try JSONSerialization.jsonObject(with: data) } catch {
         throw .unreadable(path: url.path, reason: "not valid JSON")

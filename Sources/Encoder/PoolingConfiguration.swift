@@ -31,13 +31,7 @@ public struct PoolingConfiguration: Sendable, Equatable {
     /// Reads `modules.json` in `directory` and the Pooling module's configuration.
     public init(directory: URL) throws(ModelError) {
         let modulesURL = directory.appendingPathComponent("modules.json")
-        guard FileManager.default.fileExists(atPath: modulesURL.path) else {
-            throw .missingFile(path: modulesURL.path, need: "sentence-transformers module list; without it, choose pooling explicitly")
-        }
-        let data: Data
-        do { data = try Data(contentsOf: modulesURL) } catch {
-            throw .unreadable(path: modulesURL.path, reason: error.localizedDescription)
-        }
+        let data = try readJSONData(modulesURL, need: "sentence-transformers module list; without it, choose pooling explicitly")
         guard let modules = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] else {
             throw .unreadable(path: modulesURL.path, reason: "expected a JSON array of module objects")
         }

@@ -26,7 +26,8 @@ public struct SafeTensorsFile: @unchecked Sendable {
         public let shape: [Int]
         /// Byte range within the data section.
         public let range: Range<Int>
-        public var elementCount: Int { shape.reduce(1, *) }
+        /// Product of the shape (checked against the byte range when the file was read).
+        public let elementCount: Int
     }
 
     /// The file's path, for error messages.
@@ -69,11 +70,17 @@ public struct SafeTensorsFile: @unchecked Sendable {
                 for (key, item) in value as? [String: Any] ?? [:] { metadata[key] = item as? String }
                 continue
             }
+            // Integers only, exactly: a huge or fractional number is an error, never rounded.
+            func integers(_ value: Any?) -> [Int]? {
+                guard let numbers = value as? [NSNumber] else { return nil }
+                let exact = numbers.compactMap { Int(exactly: $0) }
+                return exact.count == numbers.count ? exact : nil
+            }
             guard let entry = value as? [String: Any],
                   let dtypeName = entry["dtype"] as? String,
-                  let shape = (entry["shape"] as? [NSNumber])?.map(\.intValue),
-                  let offsets = (entry["data_offsets"] as? [NSNumber])?.map(\.intValue), offsets.count == 2 else {
-                throw .invalidWeights(path: path, reason: "malformed header entry for '\(name)'")
+                  let shape = integers(entry["shape"]),
+                  let offsets = integers(entry["data_offsets"]), offsets.count == 2 else {
+                throw .invalidWeights(path: path, reason: "malformed header entry for '\(name)' (dtype, shape and data_offsets must be a string and integer lists)")
             }
             guard let dtype = DType(rawValue: dtypeName) else {
                 throw .invalidWeights(path: path, reason: "tensor '\(name)' has unknown dtype \(dtypeName)")
@@ -84,9 +91,16 @@ public struct SafeTensorsFile: @unchecked Sendable {
             guard offsets[1] <= dataLength else {
                 throw .invalidWeights(path: path, reason: "tensor '\(name)' ends at byte \(offsets[1]) but the data section has \(dataLength) bytes (truncated?)")
             }
-            let info = TensorInfo(dtype: dtype, shape: shape, range: offsets[0]..<offsets[1])
-            guard info.elementCount * dtype.byteSize == info.range.count else {
-                throw .invalidWeights(path: path, reason: "tensor '\(name)' holds \(info.range.count) bytes, but \(dtypeName)\(shape) needs \(info.elementCount * dtype.byteSize)")
+            // Checked arithmetic: a shape whose size overflows cannot match the bytes present.
+            var elements = 1, overflow = false
+            for extent in shape where !overflow {
+                (elements, overflow) = elements.multipliedReportingOverflow(by: extent)
+            }
+            let (bytes, bytesOverflow) = elements.multipliedReportingOverflow(by: dtype.byteSize)
+            let info = TensorInfo(dtype: dtype, shape: shape, range: offsets[0]..<offsets[1], elementCount: elements)
+            guard !overflow, !bytesOverflow, bytes == info.range.count else {
+                let need = overflow || bytesOverflow ? "more than \(Int.max)" : "\(bytes)"
+                throw .invalidWeights(path: path, reason: "tensor '\(name)' holds \(info.range.count) bytes, but \(dtypeName)\(shape) needs \(need)")
             }
             tensors[name] = info
         }

@@ -7,8 +7,9 @@ public enum RunReader {
     /// The format is the given one, else detected from the first non-blank line's field count
     /// (3: MS MARCO, 6: TREC); every line must then have that layout. Fields are separated by any
     /// run of spaces or tabs. TREC rankings are ordered as trec_eval orders them
-    /// (`RankedDoc.trecEvalOrder`: score descending, ties by docid descending; the rank column is
-    /// checked to be an integer but not used); MS MARCO rankings by rank, equal ranks in file order.
+    /// (`RankedDoc.trecEvalOrder` on scores rounded to 32-bit floats as trec_eval stores them:
+    /// score descending, ties by docid descending; the rank column is checked to be an integer
+    /// but not used); MS MARCO rankings by rank, equal ranks in file order.
     /// A query's lines need not be adjacent. Blank lines are ignored.
     ///
     /// - Throws: `CorpusError` with the file and line for a wrong field count, a rank that is not
@@ -49,7 +50,10 @@ public enum RunReader {
             case .trec:
                 guard let rank = Int(fields[3]) else { throw fail("rank '\(fields[3])' is not an integer") }
                 guard let score = Double(fields[4]), score.isFinite else { throw fail("score '\(fields[4])' is not a finite number") }
-                entry = Entry(docId: fields[2], score: score, rank: rank, order: order)
+                // trec_eval keeps scores as 32-bit floats (get_trec_results.c), so scores closer
+                // than float precision tie there and are ordered by docid: rounding the same way
+                // keeps every metric equal to trec_eval's (Benchmarks/trec_eval_check.sh).
+                entry = Entry(docId: fields[2], score: Double(Float(score)), rank: rank, order: order)
             }
             order += 1
 

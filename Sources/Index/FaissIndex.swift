@@ -17,8 +17,11 @@ public final class FaissIndex: @unchecked Sendable {
     let handle: OpaquePointer
     public let factory: String
 
-    /// Builds an empty index with `faiss::index_factory(dimension, factory, metric)`.
+    /// Builds an empty index with `faiss::index_factory(dimension, factory, metric)`, after
+    /// `checkFactory` (FAISS accepts some strings it cannot run).
     public init(factory: String, dimension: Int, metric: Metric) throws(IndexError) {
+        try Self.checkFactory(factory)
+        guard dimension > 0 else { throw .invalid("index dimension must be positive, not \(dimension)") }
         var out: OpaquePointer?
         try Self.check(cfaiss_index_create(factory, Int64(dimension), metric.code, &out), "factory \"\(factory)\"")
         guard let out else { throw .faiss("cfaiss_index_create returned no index") }
@@ -53,8 +56,14 @@ public final class FaissIndex: @unchecked Sendable {
         try Self.check(cfaiss_index_add_with_ids(handle, Int64(count), Int64(dimension), vectors, ids), "add")
     }
 
+    /// The most results one query may ask for (`search -k`, rerank depths): results are held
+    /// in memory for a chunk of queries at a time.
+    public static let maximumK = 100_000
+
     /// The `k` best ids and scores for each of `count` queries; ids are -1 where fewer were found.
+    /// `k` is at most `maximumK`.
     public func search(_ queries: UnsafePointer<Float>, count: Int, k: Int) throws(IndexError) -> (scores: [Float], ids: [Int64]) {
+        guard k > 0, k <= Self.maximumK else { throw .invalid("k must be between 1 and \(Self.maximumK), not \(k)") }
         var scores = [Float](repeating: 0, count: count * k)
         var ids = [Int64](repeating: -1, count: count * k)
         let rc = scores.withUnsafeMutableBufferPointer { s in
@@ -64,6 +73,39 @@ public final class FaissIndex: @unchecked Sendable {
         }
         try Self.check(rc, "search")
         return (scores, ids)
+    }
+
+    /// Parameters that FAISS's factory parses but cannot run with, per component: a zero-list
+    /// IVF (assertion abort), an HNSW with fewer than 2 links (division by log 1), zero-sized
+    /// PQ/OPQ/PCA/NSG/RQ/LSH parts. Checked before FAISS sees the string.
+    static let factoryParameterBounds: [(prefix: String, range: ClosedRange<Int>)] = [
+        ("IVF", 1...(1 << 24)), ("HNSW", 2...512), ("NSG", 2...512), ("OPQ", 1...65_536), ("PQ", 1...65_536),
+        ("PCAR", 1...65_536), ("PCAW", 1...65_536), ("PCA", 1...65_536), ("RQ", 1...65_536), ("LSH", 1...65_536), ("RR", 1...65_536),
+    ]
+
+    /// Refuses a factory string whose sizes FAISS would crash on (see `factoryParameterBounds`).
+    public static func checkFactory(_ factory: String) throws(IndexError) {
+        guard !factory.isEmpty, factory.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+            throw .invalid("index factory \"\(factory)\": expected a FAISS index-factory string such as Flat, HNSW32, IVF1024,PQ32")
+        }
+        let scalars = Array(factory.unicodeScalars)
+        var i = 0
+        while i < scalars.count {
+            // A run of letters followed by a number: "IVF" 1024, "HNSW" 32, "PQ" 16 ...
+            guard CharacterSet.letters.contains(scalars[i]) else { i += 1; continue }
+            var end = i
+            while end < scalars.count, CharacterSet.letters.contains(scalars[end]) { end += 1 }
+            var numberEnd = end
+            while numberEnd < scalars.count, CharacterSet.decimalDigits.contains(scalars[numberEnd]) { numberEnd += 1 }
+            let word = String(String.UnicodeScalarView(scalars[i..<end]))
+            let digits = String(String.UnicodeScalarView(scalars[end..<numberEnd]))
+            if !digits.isEmpty, let bound = factoryParameterBounds.first(where: { word.hasSuffix($0.prefix) }) {
+                guard let value = Int(digits), bound.range.contains(value) else {
+                    throw .invalid("index factory \"\(factory)\": \(bound.prefix)\(digits) is out of range; \(bound.prefix) takes \(bound.range.lowerBound)...\(bound.range.upperBound)")
+                }
+            }
+            i = max(numberEnd, i + 1)
+        }
     }
 
     /// IVF: inverted lists visited per query.

@@ -1,5 +1,6 @@
 import DensekitEncoder
 import DensekitStore
+import DensekitTensor
 import Foundation
 
 /// One passage as read from a corpus file, with where it came from (for error messages and
@@ -58,12 +59,18 @@ public struct IndexBuilder {
     }
 
     /// Checks (or, for a new store, writes) the manifest: a store is only ever extended with
-    /// vectors of the same model, and its recorded source must be the one given.
-    public func prepare(source: String, format: String, model: ModelIdentity) throws {
-        guard let existing = try folder.store.manifest() else {
-            try folder.store.setManifest(StoreManifest(model: model, source: source, sourceFormat: format,
-                                                       factory: options.factory, metric: options.metric.rawValue))
-            return
+    /// vectors of the same model, and its recorded source must be the one given. A store that
+    /// holds no passage yet (a first build that failed) takes the new settings.
+    ///
+    /// - Returns: the manifest the build goes on with; its factory and metric are the stored
+    ///   ones when the index was built before (`log` then says the options are ignored).
+    @discardableResult
+    public func prepare(source: String, format: String, model: ModelIdentity, log: (String) -> Void = { _ in }) throws -> StoreManifest {
+        let fresh = StoreManifest(model: model, source: source, sourceFormat: format, factory: options.factory, metric: options.metric.rawValue)
+        guard let existing = try folder.store.manifest(), try folder.store.count() > 0 else {
+            try folder.store.setManifest(fresh)
+            try folder.store.setProgress(BuildProgress())
+            return fresh
         }
         guard existing.model.weightsFingerprint == model.weightsFingerprint, existing.model.dimension == model.dimension,
               existing.model.pooling == model.pooling, existing.model.normalized == model.normalized else {
@@ -72,6 +79,10 @@ public struct IndexBuilder {
         guard existing.source == source else {
             throw StoreError.mismatch(path: folder.path, reason: "this index is being built from \(existing.source); to resume, give the same corpus (or build a new index folder)")
         }
+        if existing.factory != options.factory || existing.metric != options.metric.rawValue {
+            log("warning: --factory \"\(options.factory)\" --metric \(options.metric.rawValue) ignored: \(folder.path) is built as \"\(existing.factory)\" (\(existing.metric)); to change that, run `densekit index rebuild --index \(folder.path) --factory \(options.factory) --metric \(options.metric.rawValue)`")
+        }
+        return existing
     }
 
     /// Reads `next` to the end, storing passages in batches, then updates the FAISS index.
@@ -111,13 +122,43 @@ public struct IndexBuilder {
             batch.removeAll(keepingCapacity: true)
             progress(try store.count())
         }
-        while let passage = try next() {
-            // Lines up to the last commit are already in the store.
-            guard passage.line > state.linesConsumed else { continue }
-            batch.append(passage)
-            if batch.count >= options.commitEvery { try commit() }
+        // Lines up to the last commit are already in the store: they are read again only to
+        // check that they are still the lines that were stored.
+        let recordedChecksum = state.sourceChecksum
+        let storedUpTo = state.linesConsumed
+        var checksum: UInt32 = 0
+        var lastLine = 0
+        var prefixChecked = storedUpTo == 0
+        func checkPrefix() throws {
+            prefixChecked = true
+            guard lastLine >= storedUpTo else {
+                throw IndexError.invalid("\(sourcePath) ends at line \(lastLine), but \(folder.path) stored passages up to line \(storedUpTo): the corpus changed since; build a new index folder from it")
+            }
+            guard recordedChecksum == nil || recordedChecksum == checksum else {
+                throw IndexError.invalid("\(sourcePath): lines 1-\(storedUpTo) are not the ones \(folder.path) stored (their checksum differs): the corpus changed since, and going on would mix two versions of it; build a new index folder from it")
+            }
         }
+        while let passage = try next() {
+            if passage.line <= storedUpTo {
+                checksum = Self.checksum(of: passage, continuing: checksum)
+                lastLine = passage.line
+                continue
+            }
+            if !prefixChecked { try checkPrefix() }
+            checksum = Self.checksum(of: passage, continuing: checksum)
+            batch.append(passage)
+            if batch.count >= options.commitEvery {
+                state.sourceChecksum = checksum
+                try commit()
+            }
+        }
+        if !prefixChecked { try checkPrefix() }
+        state.sourceChecksum = checksum
         try commit()
+        guard try store.count() > 0 else {
+            let seen = state.recordsConsumed + skippedBadLines()
+            throw IndexError.invalid("\(sourcePath): no passage was stored (\(seen == 0 ? "the input holds no passage" : "\(seen) lines read, none stored")); nothing to index")
+        }
         state.skippedBadLines = skippedBefore + skippedBadLines()
         state.complete = true
         try store.setProgress(state)
@@ -130,6 +171,17 @@ public struct IndexBuilder {
         report.skippedBadLines = state.skippedBadLines
         report.total = try store.count()
         return report
+    }
+}
+
+extension IndexBuilder {
+    /// The passage's contribution to `BuildProgress.sourceChecksum`.
+    static func checksum(of passage: SourcePassage, continuing crc: UInt32) -> UInt32 {
+        var bytes = Array(passage.id.utf8)
+        bytes.append(0x09)
+        bytes.append(contentsOf: passage.text.utf8)
+        bytes.append(0x0A)
+        return bytes.withUnsafeBytes { CRC32.checksum($0, continuing: crc) }
     }
 }
 

@@ -15,16 +15,64 @@ public final class IndexFolder: @unchecked Sendable {
     public let path: String
     public let store: EmbeddingStore
     public var faissPath: String { path + "/faiss.index" }
+    /// Nothing in the folder is written: a FAISS file that needs repair is repaired in memory.
+    public let readOnly: Bool
+    /// Held while this process may write the folder (see `BuildLock`).
+    private let lock: BuildLock?
+    /// The PID of another process building this index when it was opened for reading; nil
+    /// when none was.
+    public let beingBuiltBy: Int32?
 
-    /// Opens the folder's store (creating it when `create`).
-    public init(path: String, create: Bool = false, readOnly: Bool = false) throws {
+    /// How a command means to use the folder.
+    public enum Access: Sendable {
+        /// Build or change it (created when missing).
+        case create
+        /// Change it; it must exist.
+        case readWrite
+        /// Only read it; a stale FAISS file is repaired in memory, not on disk.
+        case readOnly
+        /// Read it, and repair a stale FAISS file on disk when the folder is writable (search).
+        case readRepairingIfWritable
+    }
+
+    /// Opens the folder's store.
+    public convenience init(path: String, create: Bool = false, readOnly: Bool = false) throws {
+        try self.init(path: path, access: create ? .create : readOnly ? .readOnly : .readWrite)
+    }
+
+    /// Opens the folder's store for `access`.
+    public init(path: String, access: Access) throws {
         self.path = path
         let storePath = path + "/store"
-        if !create && !FileManager.default.fileExists(atPath: storePath + "/data.mdb") {
+        if access != .create && !FileManager.default.fileExists(atPath: storePath + "/data.mdb") {
             throw IndexError.invalid("\(path): not a densekit index (no store/data.mdb); build one with `densekit index build`")
         }
-        store = try EmbeddingStore(path: storePath, create: create, readOnly: readOnly)
+        switch access {
+        case .create, .readWrite:
+            if access == .create {
+                do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+                    throw IndexError.invalid("\(path): cannot create the index folder: \(error.localizedDescription)")
+                }
+            }
+            lock = try BuildLock(folder: path)
+            readOnly = false
+            beingBuiltBy = nil
+        case .readOnly:
+            lock = nil
+            readOnly = true
+            beingBuiltBy = BuildLock.holder(of: path)
+        case .readRepairingIfWritable:
+            beingBuiltBy = BuildLock.holder(of: path)
+            // Repairs need the folder writable and no build running (which would race them);
+            // the lock is taken only for a repair (`save`), so that readers never block each other.
+            let writable = Self.writable(path) && Self.writable(storePath) && Self.writable(storePath + "/data.mdb")
+            lock = nil
+            readOnly = !writable || beingBuiltBy != nil
+        }
+        store = try EmbeddingStore(path: storePath, create: access == .create, readOnly: readOnly)
     }
+
+    private static func writable(_ path: String) -> Bool { access(path, W_OK) == 0 }
 
     /// The manifest, which every complete or partial index has.
     public func manifest() throws -> StoreManifest {
@@ -66,7 +114,7 @@ public final class IndexFolder: @unchecked Sendable {
         if record.covered < count {
             log("\(faissPath) covers \(record.covered) of \(count) stored vectors; adding the rest")
             try add(to: index, range: record.covered..<count, dimension: manifest.model.dimension)
-            try save(index, factory: record.factory, metric: record.metric, covered: count, generation: generation)
+            try save(index, factory: record.factory, metric: record.metric, covered: count, generation: generation, log: log)
         }
         return index
     }
@@ -93,13 +141,13 @@ public final class IndexFolder: @unchecked Sendable {
             }
         }
         try add(to: index, range: 0..<count, dimension: dimension)
-        if factory != manifest.factory || metric.rawValue != manifest.metric {
+        if !readOnly && (factory != manifest.factory || metric.rawValue != manifest.metric) {
             var updated = manifest
             updated.factory = factory
             updated.metric = metric.rawValue
             try store.setManifest(updated)
         }
-        try save(index, factory: factory, metric: metric.rawValue, covered: count, generation: generation)
+        try save(index, factory: factory, metric: metric.rawValue, covered: count, generation: generation, log: log)
         return index
     }
 
@@ -139,8 +187,19 @@ public final class IndexFolder: @unchecked Sendable {
         }
     }
 
-    /// Writes the index beside the store atomically, then records it in the store.
-    private func save(_ index: FaissIndex, factory: String, metric: String, covered: Int, generation: Int) throws {
+    /// Writes the index beside the store atomically, then records it in the store; in a
+    /// read-only folder it only says that the index lives in memory.
+    private func save(_ index: FaissIndex, factory: String, metric: String, covered: Int, generation: Int, log: (String) -> Void) throws {
+        let repairLock = !readOnly && lock == nil ? try? BuildLock(folder: path) : nil
+        defer { withExtendedLifetime(repairLock) {} }
+        guard !readOnly, lock != nil || repairLock != nil else {
+            if let writer = beingBuiltBy ?? (readOnly ? nil : BuildLock.holder(of: path)) {
+                log("note: \(path) is being built by PID \(writer): this process keeps its up-to-date FAISS index in memory")
+            } else {
+                log("warning: \(path) is read-only: the repaired FAISS index lives in memory only; run `densekit index rebuild` where the folder is writable")
+            }
+            return
+        }
         let temporary = faissPath + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
         try index.write(to: temporary)
         if let handle = FileHandle(forUpdatingAtPath: temporary) {

@@ -56,6 +56,17 @@ public final class Searcher: @unchecked Sendable {
             throw StoreError.mismatch(path: folder.path, reason: "query model \(modelURL.path) (weights \(identity.weightsFingerprint), dimension \(identity.dimension), \(identity.pooling) pooling\(identity.normalized ? ", normalized" : "")) differs from the index's model \(manifest.model.path) (weights \(manifest.model.weightsFingerprint), dimension \(manifest.model.dimension), \(manifest.model.pooling) pooling\(manifest.model.normalized ? ", normalized" : ""))")
         }
         index = try folder.openVectorIndex(log: log)
+        if let warning = try Self.coverageWarning(folder) { log(warning) }
+    }
+
+    /// What a search of `folder` misses, when its build is not finished (running or killed);
+    /// nil for a complete index.
+    public static func coverageWarning(_ folder: IndexFolder) throws -> String? {
+        let complete = try folder.store.progress().complete
+        guard !complete || folder.beingBuiltBy != nil else { return nil }
+        let state = folder.beingBuiltBy.map { "is being built (PID \($0))" }
+            ?? "is incomplete (its build stopped before the end of the corpus; run the same `densekit index build` to finish it)"
+        return "warning: \(folder.path) \(state): searching the \(try folder.store.count()) passages stored so far"
     }
 
     /// The `k` best passages for each query, best first.

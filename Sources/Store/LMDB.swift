@@ -10,12 +10,18 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// The folder holding data.mdb and lock.mdb.
     public let path: String
 
+    /// Opened without LMDB's lock file because the folder is not writable (a shared, read-only
+    /// index): readers then cannot see a writer, which a read-only copy does not have.
+    public let withoutLock: Bool
+
     /// Opens (creating when asked) an environment in folder `path`.
     ///
     /// - Parameters:
     ///   - mapSize: the largest the data file may grow; only address space is reserved, the
     ///     file grows as data arrives.
-    ///   - readOnly: open without write access (searching needs no more).
+    ///   - readOnly: open without write access (searching needs no more). When the lock file
+    ///     cannot be opened for writing (read-only folder or file system), the environment is
+    ///     opened without it.
     public init(path: String, maxDatabases: Int = 8, mapSize: Int = 1 << 38, create: Bool = true, readOnly: Bool = false) throws(StoreError) {
         self.path = path
         if create && !readOnly {
@@ -26,19 +32,59 @@ public final class LMDBEnvironment: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: path + "/data.mdb") || (create && !readOnly) else {
             throw StoreError.io(path: path, reason: "no store here (data.mdb missing)")
         }
+        // The lock file is opened with O_CLOEXEC on the lowest free descriptor: with stdin,
+        // stdout or stderr closed it would become one of them, and text meant for the terminal
+        // would be written into it. Taking 0-2 first keeps LMDB's files above them.
+        StandardDescriptors.reserve()
+        var opened: OpaquePointer?
+        do {
+            opened = try Self.open(path: path, maxDatabases: maxDatabases, mapSize: mapSize, flags: readOnly ? UInt32(MDB_RDONLY) : 0)
+            withoutLock = false
+        } catch let error where readOnly && (error.code == EACCES || error.code == EROFS) {
+            opened = try Self.open(path: path, maxDatabases: maxDatabases, mapSize: mapSize, flags: UInt32(MDB_RDONLY) | UInt32(MDB_NOLOCK))
+            withoutLock = true
+        }
+        guard let opened else { throw StoreError.lmdb(path: path, code: -1, message: "mdb_env_create returned no environment") }
+        handle = opened
+        // From here on deinit closes the environment.
+        try checkFileCoversMap()
+    }
+
+    /// Creates and opens an environment; on failure it is closed here (the caller never owns it).
+    private static func open(path: String, maxDatabases: Int, mapSize: Int, flags: UInt32) throws(StoreError) -> OpaquePointer {
         var env: OpaquePointer?
         try check(mdb_env_create(&env), path)
         guard let env else { throw StoreError.lmdb(path: path, code: -1, message: "mdb_env_create returned no environment") }
-        handle = env
         do {
             try check(mdb_env_set_maxdbs(env, MDB_dbi(maxDatabases)), path)
             try check(mdb_env_set_mapsize(env, mapSize), path)
             // NOTLS: read transactions may move between threads (Swift concurrency, worker pools).
-            let flags = UInt32(MDB_NOTLS) | (readOnly ? UInt32(MDB_RDONLY) : 0)
-            try check(mdb_env_open(env, path, flags, 0o644), path)
+            try check(mdb_env_open(env, path, flags | UInt32(MDB_NOTLS), 0o644), path)
         } catch {
             mdb_env_close(env)
+            if let code = error.code, code == MDB_INVALID || code == MDB_CORRUPTED || code == MDB_PAGE_NOTFOUND {
+                throw StoreError.corrupt(path: path, reason: "data.mdb is damaged (\(String(cString: mdb_strerror(code)))); restore it or build the index again")
+            }
             throw error
+        }
+        return env
+    }
+
+    /// A data file shorter than the pages its meta page names (a truncated copy, a full disk
+    /// during a copy) would make LMDB read mapped pages past the end of the file, which the
+    /// kernel answers with SIGBUS. Such a store is reported as damaged instead.
+    private func checkFileCoversMap() throws(StoreError) {
+        var info = MDB_envinfo(), stat = MDB_stat()
+        try check(mdb_env_info(handle, &info), path, "environment info")
+        try check(mdb_env_stat(handle, &stat), path, "environment stat")
+        let needed = (info.me_last_pgno + 1) * Int(stat.ms_psize)
+        let file = path + "/data.mdb"
+        let size: Int
+        do { size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0 } catch {
+            throw StoreError.io(path: file, reason: "cannot read its size: \(error.localizedDescription)")
+        }
+        guard size >= needed else {
+            throw StoreError.corrupt(path: path, reason: "data.mdb is \(size) bytes but its pages need \(needed) (truncated copy?); restore it or build the index again")
         }
     }
 

@@ -11,6 +11,11 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     /// An external id that is already stored.
     case duplicateId(path: String, id: String, source: String)
 
+    /// LMDB's (or the system's) error number, for `.lmdb`.
+    public var code: Int32? {
+        if case let .lmdb(_, code, _) = self { code } else { nil }
+    }
+
     public var description: String {
         switch self {
         case let .lmdb(path, code, message): "\(path): LMDB error \(code): \(message)"

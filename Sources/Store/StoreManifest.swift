@@ -63,6 +63,10 @@ public struct BuildProgress: Codable, Equatable, Sendable {
     public var replacedDuplicates = 0
     /// True once the whole source has been read.
     public var complete = false
+    /// CRC-32 of the passages read so far (`id TAB text LF` each, in file order), so that a
+    /// resumed build can tell that the lines it skips are still the ones it stored. nil in
+    /// stores written before densekit recorded it.
+    public var sourceChecksum: UInt32?
 
     /// Nothing read yet.
     public init() {}

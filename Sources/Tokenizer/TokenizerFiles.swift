@@ -14,7 +14,9 @@ enum TokenizerFiles {
             throw TokenizerError.unreadableFile(path: path, reason: "is a directory")
         }
         do {
-            return try Data(contentsOf: url)
+            // A UTF-8 byte-order mark is not content (of vocab.txt or tokenizer.json).
+            let data = try Data(contentsOf: url)
+            return data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data
         } catch {
             throw TokenizerError.unreadableFile(path: path, reason: error.localizedDescription)
         }

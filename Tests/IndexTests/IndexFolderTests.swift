@@ -188,6 +188,66 @@ import Testing
 
     @Test func resumingWithAnotherCorpusIsRefused() throws {
         let f = try fixture()
+        _ = try? f.builder.build(next: reader(Self.passages, failAfter: 40))
+        #expect(try f.folder.store.count() == 32)
         #expect(throws: StoreError.self) { try f.builder.prepare(source: "/other.tsv", format: "msmarco", model: f.encoder.identity()) }
+    }
+
+    /// A first build that failed before its first commit leaves nothing that ties the folder to
+    /// its corpus: the next build may name another one (and another factory).
+    @Test func aStoreWithNothingCommittedTakesAnotherCorpus() throws {
+        let f = try fixture()
+        _ = try? f.builder.build(next: reader(Self.passages, failAfter: 10))
+        #expect(try f.folder.store.count() == 0)
+        var options = f.builder.options
+        options.factory = "HNSW8"
+        let builder = IndexBuilder(folder: f.folder, encoder: f.encoder, options: options)
+        let manifest = try builder.prepare(source: "/other.tsv", format: "msmarco", model: f.encoder.identity())
+        #expect(manifest.source == "/other.tsv" && manifest.factory == "HNSW8")
+        #expect(try builder.build(next: reader(Self.passages)).total == 150)
+    }
+
+    /// Re-running a finished build with another factory keeps the built one and says so.
+    @Test func anotherFactoryOnAFinishedBuildIsIgnoredAndSaid() throws {
+        let f = try fixture()
+        _ = try f.builder.build(next: reader(Self.passages))
+        var options = f.builder.options
+        options.factory = "HNSW8"
+        var said: [String] = []
+        let manifest = try IndexBuilder(folder: f.folder, encoder: f.encoder, options: options)
+            .prepare(source: "/corpus.tsv", format: "msmarco", model: f.encoder.identity(), log: { said.append($0) })
+        #expect(manifest.factory == "Flat")
+        #expect(said.count == 1 && said[0].contains("ignored") && said[0].contains("index rebuild"))
+    }
+
+    /// A killed build resumed over a corpus whose stored lines changed stops before storing
+    /// anything more; over the same corpus with lines appended it goes on.
+    @Test func resumingOverAChangedCorpusIsRefused() throws {
+        let f = try fixture()
+        _ = try? f.builder.build(next: reader(Self.passages, failAfter: 70))
+        #expect(try f.folder.store.count() == 64)
+        var changed = Self.passages
+        changed[3].text += " edited"
+        #expect { try f.builder.build(next: reader(changed)) } throws: { "\($0)".contains("lines 1-64") && "\($0)".contains("changed") }
+        #expect { try f.builder.build(next: reader(Array(Self.passages.prefix(50)))) } throws: { "\($0)".contains("ends at line 50") }
+        #expect(try f.folder.store.count() == 64)
+        #expect(try f.builder.build(next: reader(Self.passages)).total == 150)
+        // Finished, then the corpus grows: the new lines are added after the same check.
+        let grown = Self.passages + [SourcePassage(id: "extra", text: "alpha beta", line: 151)]
+        #expect(try f.builder.build(next: reader(grown)).total == 151)
+    }
+
+    @Test func aBuildThatStoresNothingIsAnError() throws {
+        let f = try fixture()
+        #expect { try f.builder.build(sourcePath: "empty.tsv", next: reader([])) } throws: { "\($0)".contains("empty.tsv: no passage was stored") }
+    }
+
+    /// One writer at a time: a second writer is refused with the first one's PID, a reader is
+    /// told that the index is being built.
+    @Test func aSecondWriterIsRefusedWithThePID() throws {
+        let f = try fixture()
+        #expect { try IndexFolder(path: f.folder.path, access: .readWrite) } throws: { "\($0)".contains("being built by PID \(getpid())") }
+        let reader = try IndexFolder(path: f.folder.path, access: .readRepairingIfWritable)
+        #expect(reader.beingBuiltBy == getpid() && reader.readOnly)
     }
 }
