@@ -50,7 +50,7 @@ let package = Package(
             path: "Sources/Training"
         ),
         .target(name: "DensekitEvaluation", dependencies: ["DensekitCorpus"], path: "Sources/Evaluation"),
-        .target(name: "DensekitStore", dependencies: ["CLMDB"], path: "Sources/Store"),
+        .target(name: "DensekitStore", dependencies: ["CLMDB", "DensekitTensor"], path: "Sources/Store"),
         .target(
             name: "DensekitIndex",
             dependencies: ["CFaiss", "DensekitStore", "DensekitEncoder", "DensekitTensor"],

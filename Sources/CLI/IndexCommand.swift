@@ -9,7 +9,7 @@ import Foundation
 struct Index: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build, rebuild and inspect index folders (LMDB store + FAISS index).",
-        subcommands: [Build.self, Rebuild.self, Info.self, Export.self])
+        subcommands: [Build.self, Rebuild.self, Info.self, Verify.self, Export.self])
 
     /// `densekit index build`.
     struct Build: ParsableCommand {
@@ -151,6 +151,46 @@ struct Index: ParsableCommand {
 }
 
 extension Index {
+    /// `densekit index verify`.
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every record of an index folder: vector checksums, values and norms, id maps, the FAISS file.",
+            discussion: """
+            Reads the whole store without changing it: each vector against the checksum stored \
+            with it (vectors of stores written before densekit kept checksums are counted as not \
+            covered), its values (finite; unit length for normalizing models), the id maps and \
+            passage texts. Then the FAISS file: size and checksum against what the store recorded, \
+            vector count and dimension, and for a Flat index that sampled stored vectors find \
+            themselves. Problems are listed with the passage id; the exit status is 1 when there is \
+            any. `index rebuild` verifies vectors the same way before indexing them.
+            """)
+
+        @Option(name: .long, help: "Index folder.")
+        var index: String
+
+        @Option(name: .long, help: "Stored vectors searched in a Flat FAISS index to check it finds each of them.")
+        var sample = 1_000
+
+        @Flag(name: .long, help: "No progress on stderr.")
+        var quiet = false
+
+        func validate() throws {
+            guard sample >= 0 else { throw ValidationError("--sample must be 0 or more") }
+        }
+
+        func run() throws {
+            let folder = try IndexFolder(path: index, access: .readOnly)
+            let progress = Progress("index verify", total: try folder.store.count(), unit: "vectors", quiet: quiet)
+            let result = try folder.verify(sampleSize: sample, progress: { progress.update($0) })
+            progress.finish()
+            for problem in result.problems { print("problem: \(problem)") }
+            if result.problemCount > result.problems.count { print("problem: ... and \(result.problemCount - result.problems.count) more") }
+            let uncovered = result.records - result.checksummed
+            print("\(index): \(result.records) vectors read, \(result.checksummed) against their checksums\(uncovered > 0 ? " (\(uncovered) stored before checksums were kept)" : ""); \(result.problemCount == 0 ? "no problem found" : "\(result.problemCount) problems")")
+            if result.problemCount > 0 { throw ExitCode(1) }
+        }
+    }
+
     /// `densekit index export`.
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(

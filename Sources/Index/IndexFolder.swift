@@ -151,6 +151,52 @@ public final class IndexFolder: @unchecked Sendable {
         return index
     }
 
+    /// Checks the whole folder without changing it: every record of the store
+    /// (`EmbeddingStore.verify`), then the FAISS file against its record (size, checksum,
+    /// vector count, dimension) and, for an exact (Flat) index, that each of up to
+    /// `sampleSize` evenly spaced stored vectors finds itself first.
+    public func verify(sampleSize: Int = 1_000, progress: (Int) -> Void = { _ in }) throws -> EmbeddingStore.Verification {
+        let manifest = try manifest()
+        let dimension = manifest.model.dimension
+        var result = try store.verify(dimension: dimension, normalized: manifest.model.normalized, progress: progress)
+        let count = try store.count()
+        guard let record = try store.indexRecord() else {
+            result.report("\(faissPath): no FAISS index recorded (the build did not reach it); run `densekit index build` again")
+            return result
+        }
+        if let problem = problem(with: record, manifest: manifest, generation: try store.generation(), count: count) {
+            result.report("\(faissPath): \(problem); run `densekit index rebuild`")
+            return result
+        }
+        let index: FaissIndex
+        do { index = try FaissIndex(contentsOf: faissPath, factory: record.factory) } catch {
+            result.report("\(faissPath): \(error); run `densekit index rebuild`")
+            return result
+        }
+        guard index.count == record.covered, index.dimension == dimension else {
+            result.report("\(faissPath): holds \(index.count) vectors of dimension \(index.dimension), recorded \(record.covered) of \(dimension); run `densekit index rebuild`")
+            return result
+        }
+        if record.covered < count {
+            result.report("\(faissPath): covers \(record.covered) of \(count) stored vectors (the next search adds the rest)")
+        }
+        guard ["Flat", "IDMap,Flat"].contains(record.factory), record.covered > 0 else { return result }
+        let sample = Array(Set((0..<min(sampleSize, record.covered)).map { $0 * record.covered / min(sampleSize, record.covered) })).sorted()
+        var vectors = [Float](repeating: 0, count: dimension)
+        for id in sample {
+            // A damaged vector is listed by the store's check already.
+            guard (try? vectors.withUnsafeMutableBufferPointer { try store.readVectors(id..<(id + 1), dimension: dimension, into: $0.baseAddress!) }) != nil else { continue }
+            let (scores, ids) = try vectors.withUnsafeBufferPointer { try index.search($0.baseAddress!, count: 1, k: 1) }
+            // A duplicate passage may come first with the same score; anything else is wrong.
+            let own = vectors.reduce(Float(0)) { $0 + $1 * $1 }
+            let expectedScore = index.metric == .l2 ? 0 : own
+            if ids.first != Int64(id) && abs((scores.first ?? .infinity) - expectedScore) > 1e-4 * max(1, abs(expectedScore)) {
+                result.report("\(faissPath): stored vector \(id) does not find itself (best: \(ids.first ?? -1) at \(scores.first ?? .nan)); run `densekit index rebuild`")
+            }
+        }
+        return result
+    }
+
     /// Why the file on disk cannot be used as recorded; nil when it can.
     private func problem(with record: IndexRecord, manifest: StoreManifest, generation: Int, count: Int) -> String? {
         guard FileManager.default.fileExists(atPath: faissPath) else { return "missing" }

@@ -1,3 +1,5 @@
+import CLMDB
+import DensekitTensor
 import Foundation
 
 /// The source of truth of an index: passages, their vectors and id maps in one LMDB environment.
@@ -7,6 +9,10 @@ import Foundation
 /// - `vectors`: internal id (8-byte big-endian) -> `dimension` float32s
 /// - `ids`: external id -> internal id; `external`: internal id -> external id
 /// - `meta`: `manifest`, `progress`, `generation`, `index` (JSON)
+/// - `checksums`: internal id -> CRC-32 of the vector's bytes (4 bytes, little-endian), written in
+///   the same transaction as the vector and checked whenever vectors are read, so a damaged
+///   vector is reported with its passage id instead of being indexed. Stores written before
+///   densekit kept checksums lack it for their older vectors.
 ///
 /// Internal ids are dense, `0..<count`, in the order passages were first stored; FAISS uses them
 /// as its labels. Each `append` is one transaction, so the store is always at a batch boundary.
@@ -24,6 +30,8 @@ public final class EmbeddingStore: @unchecked Sendable {
     public let path: String
     let environment: LMDBEnvironment
     let passages: LMDBDatabase, vectors: LMDBDatabase, ids: LMDBDatabase, external: LMDBDatabase, meta: LMDBDatabase
+    /// nil in a store opened read-only that was written before checksums were kept.
+    let checksums: LMDBDatabase?
 
     /// Opens the store in folder `path`, creating it when `create` is true.
     public init(path: String, create: Bool = false, readOnly: Bool = false) throws {
@@ -38,6 +46,9 @@ public final class EmbeddingStore: @unchecked Sendable {
         ids = try open("ids")
         external = try open("external")
         meta = try open("meta")
+        do { checksums = try open("checksums") } catch let error as StoreError where readOnly && error.code == MDB_NOTFOUND {
+            checksums = nil
+        }
     }
 
     // MARK: Metadata
@@ -109,6 +120,7 @@ public final class EmbeddingStore: @unchecked Sendable {
                 for (row, record) in records.enumerated() {
                     let key = Array(record.id.utf8)
                     let vector = UnsafeRawBufferPointer(rebasing: raw[(row * dimension * 4)..<((row + 1) * dimension * 4)])
+                    let checksum = withUnsafeBytes(of: CRC32.checksum(vector).littleEndian) { Array($0) }
                     if let existing = try txn.get(key, in: ids) {
                         switch policy {
                         case .error: throw StoreError.duplicateId(path: path, id: record.id, source: record.origin)
@@ -118,6 +130,7 @@ public final class EmbeddingStore: @unchecked Sendable {
                         case .replace:
                             try txn.put(key, Array(record.text.utf8), in: passages)
                             try txn.put(existing, vector, in: vectors)
+                            if let checksums { try txn.put(existing, checksum, in: checksums) }
                             result.replaced += 1
                             continue
                         }
@@ -127,6 +140,7 @@ public final class EmbeddingStore: @unchecked Sendable {
                     try txn.put(key, internalKey, in: ids)
                     try txn.put(internalKey, key, in: external, append: true)
                     try txn.put(internalKey, vector, in: vectors, append: true)
+                    if let checksums { try txn.put(internalKey, checksum, in: checksums, append: true) }
                     next += 1
                     result.stored += 1
                 }
@@ -149,7 +163,11 @@ public final class EmbeddingStore: @unchecked Sendable {
 
     // MARK: Reading
 
-    /// Copies the vectors with internal ids in `range` into `output` (row-major).
+    /// Copies the vectors with internal ids in `range` into `output` (row-major), checking each
+    /// against its checksum.
+    ///
+    /// - Throws: `StoreError.corrupt` naming the passage whose vector is missing, of the wrong
+    ///   size or does not match its checksum.
     public func readVectors(_ range: Range<Int>, dimension: Int, into output: UnsafeMutablePointer<Float>) throws {
         guard !range.isEmpty else { return }
         try environment.read { txn in
@@ -160,6 +178,9 @@ public final class EmbeddingStore: @unchecked Sendable {
                 guard id == expected, value.count == dimension * 4 else {
                     throw StoreError.corrupt(path: path, reason: "vector \(id) (expected id \(expected), \(value.count) bytes for dimension \(dimension))")
                 }
+                if let problem = try checksumProblem(id: id, vector: value, txn) {
+                    throw StoreError.corrupt(path: path, reason: "\(try describe(id, txn)): \(problem); restore the store or build the index again")
+                }
                 UnsafeMutableRawPointer(output + (id - range.lowerBound) * dimension).copyMemory(from: value.baseAddress!, byteCount: value.count)
                 expected += 1
                 return true
@@ -168,6 +189,102 @@ public final class EmbeddingStore: @unchecked Sendable {
                 throw StoreError.corrupt(path: path, reason: "vectors \(expected)..<\(range.upperBound) are missing")
             }
         }
+    }
+
+    /// Why the stored vector of `id` cannot be trusted; nil when its checksum matches (or it
+    /// has none: written before checksums were kept).
+    func checksumProblem(id: Int, vector: UnsafeRawBufferPointer, _ txn: LMDBTransaction) throws -> String? {
+        guard let checksums else { return nil }
+        return try txn.withValue(Self.key(id), in: checksums) { stored -> String? in
+            guard let stored else { return nil }
+            guard stored.count == 4 else { return "its checksum record is \(stored.count) bytes, not 4" }
+            let expected = UInt32(littleEndian: stored.loadUnaligned(as: UInt32.self))
+            let actual = CRC32.checksum(vector)
+            return expected == actual ? nil : "vector does not match its checksum (stored \(String(expected, radix: 16)), computed \(String(actual, radix: 16)))"
+        }
+    }
+
+    /// What `verify` found.
+    public struct Verification: Sendable {
+        /// Vectors read.
+        public var records = 0
+        /// Vectors whose checksum was compared (the others were stored before checksums were kept).
+        public var checksummed = 0
+        /// Every problem found, the first `listed` of them described.
+        public var problemCount = 0
+        public var problems: [String] = []
+        public static let listed = 50
+
+        public mutating func report(_ problem: String) {
+            problemCount += 1
+            if problems.count < Self.listed { problems.append(problem) }
+        }
+    }
+
+    /// Reads every record and checks it: each vector's size, checksum and values (finite; unit
+    /// length when `normalized`, within 1e-3), and that the id maps and passage texts agree
+    /// with it. Problems are collected, not thrown, so one pass lists them all.
+    ///
+    /// - Parameter progress: called with the number of vectors checked so far.
+    public func verify(dimension: Int, normalized: Bool, progress: (Int) -> Void = { _ in }) throws -> Verification {
+        var result = Verification()
+        try environment.read { txn in
+            let counts = (vectors: try txn.count(vectors), external: try txn.count(external), ids: try txn.count(ids), passages: try txn.count(passages))
+            if counts.vectors != counts.external || counts.ids != counts.external || counts.passages != counts.external {
+                result.report("the store's tables disagree: \(counts.vectors) vectors, \(counts.external) internal ids, \(counts.ids) external ids, \(counts.passages) passages")
+            }
+            var expected = 0
+            try txn.scan(vectors) { key, value in
+                let id = Self.id(key)
+                defer {
+                    result.records += 1
+                    expected = id + 1
+                    if result.records % 16_384 == 0 { progress(result.records) }
+                }
+                if id != expected { result.report("internal ids \(expected)..<\(id) have no vector") }
+                let name = try describe(id, txn)
+                guard value.count == dimension * 4 else {
+                    result.report("\(name): vector is \(value.count) bytes, dimension \(dimension) needs \(dimension * 4)")
+                    return true
+                }
+                if let checksums, try txn.withValue(Self.key(id), in: checksums, { $0 != nil }) { result.checksummed += 1 }
+                if let problem = try checksumProblem(id: id, vector: value, txn) {
+                    result.report("\(name): \(problem)")
+                    return true
+                }
+                let values = value.bindMemory(to: Float.self)
+                var squares: Double = 0
+                var finite = true
+                for x in values {
+                    finite = finite && x.isFinite
+                    squares += Double(x) * Double(x)
+                }
+                if !finite {
+                    result.report("\(name): vector holds NaN or infinite values")
+                } else if normalized, abs(squares.squareRoot() - 1) > 1e-3 {
+                    result.report("\(name): vector norm \(squares.squareRoot()), but the model normalizes to 1")
+                }
+                guard let externalKey = try txn.get(Self.key(id), in: external) else {
+                    result.report("internal id \(id) has no passage id")
+                    return true
+                }
+                if try txn.get(externalKey, in: ids).map({ Self.id($0) }) != id {
+                    result.report("\(name): the id map does not lead back to internal id \(id)")
+                }
+                if try txn.withValue(externalKey, in: passages, { $0 == nil }) {
+                    result.report("\(name): passage text missing")
+                }
+                return true
+            }
+        }
+        progress(result.records)
+        return result
+    }
+
+    /// "passage 'ID' (internal id N)", for messages.
+    func describe(_ id: Int, _ txn: LMDBTransaction) throws -> String {
+        let external = try txn.get(Self.key(id), in: self.external).map { String(decoding: $0, as: UTF8.self) }
+        return "passage '\(external ?? "?")' (internal id \(id))"
     }
 
     /// The external id and (when asked) text of each internal id; nil for ids not stored

@@ -28,11 +28,13 @@ struct CommandRunner {
 
     static var modelAvailable: Bool { FileManager.default.fileExists(atPath: modelPath + "/model.safetensors") }
 
+    /// Runs `densekit arguments` (or `executable prefix arguments`: another program, e.g. a
+    /// shell or setpriv, that starts densekit itself).
     static func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:],
-                    removing removed: [String] = []) throws -> Result {
+                    removing removed: [String] = [], executable program: URL? = nil, prefix: [String] = []) throws -> Result {
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        process.executableURL = program ?? executable
+        process.arguments = prefix + arguments
         var environment = ProcessInfo.processInfo.environment
         for key in removed { environment[key] = nil }
         for (key, value) in extra { environment[key] = value }

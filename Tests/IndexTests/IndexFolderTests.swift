@@ -250,4 +250,31 @@ import Testing
         let reader = try IndexFolder(path: f.folder.path, access: .readRepairingIfWritable)
         #expect(reader.beingBuiltBy == getpid() && reader.readOnly)
     }
+
+    /// A byte flipped in a stored vector is found by `verify` with the passage id, and `rebuild`
+    /// refuses to index it; the clean store verifies with no problem.
+    @Test func aFlippedVectorByteIsFoundAndNeverIndexed() throws {
+        let f = try fixture()
+        _ = try f.builder.build(next: reader(Self.passages))
+        let clean = try f.folder.verify()
+        #expect(clean.records == 150 && clean.checksummed == 150 && clean.problemCount == 0, "\(clean.problems)")
+
+        // Find vector 7's bytes in the data file (small values sit inline in LMDB's pages).
+        var vector = [Float](repeating: 0, count: 24)
+        try vector.withUnsafeMutableBufferPointer { try f.folder.store.readVectors(7..<8, dimension: 24, into: $0.baseAddress!) }
+        let dataURL = URL(fileURLWithPath: f.folder.path + "/store/data.mdb")
+        var data = try Data(contentsOf: dataURL)
+        let bytes = vector.withUnsafeBytes { Data($0) }
+        let found = try #require(data.range(of: bytes))
+        data[found.lowerBound + 9] ^= 0x10
+        try data.write(to: dataURL)
+
+        let folder = try IndexFolder(path: f.folder.path, access: .readOnly)
+        let damaged = try folder.verify()
+        #expect(damaged.problemCount == 1 && damaged.problems.first?.contains("passage 'p7' (internal id 7)") == true, "\(damaged.problems)")
+        var all = [Float](repeating: 0, count: 150 * 24)
+        #expect { try all.withUnsafeMutableBufferPointer { try folder.store.readVectors(0..<150, dimension: 24, into: $0.baseAddress!) } } throws: {
+            "\($0)".contains("passage 'p7'") && "\($0)".contains("checksum")
+        }
+    }
 }
