@@ -65,6 +65,11 @@ struct Eval: ParsableCommand {
         if evaluation.duplicateDocuments > 0 {
             notes.append("\(evaluation.duplicateDocuments) repeated documents in rankings were counted once")
         }
+        // Most judged queries absent from the run: the wrong qrels (split) or swapped files.
+        let present = evaluation.queryCount - evaluation.queriesMissingFromRun
+        if evaluation.queryCount > 0 && Double(present) < 0.5 * Double(evaluation.queryCount) {
+            notes.append("warning: only \(present) of the \(evaluation.queryCount) judged queries are in the run (\(evaluation.ignoredRunQueries) run queries are not judged): are the qrels of another split, or --qrels and --run swapped?")
+        }
         FileHandle.standardError.write(Data(notes.map { "eval: \($0)\n" }.joined().utf8))
     }
 

@@ -28,6 +28,8 @@ struct LoopOptionGroup: ParsableArguments {
     var out: String
     @Flag(name: .long, help: "Continue from the latest checkpoint in --out.")
     var resume = false
+    @Flag(name: .long, help: "Replace a model already in --out (never the base model itself).")
+    var overwrite = false
     @Option(name: .long, help: "Stop after this many minutes of training (then save and evaluate).")
     var timeBudget: Double?
     @Option(name: .long, help: "Stop after this many steps, although the schedule plans --steps (then save and evaluate).")
@@ -37,7 +39,20 @@ struct LoopOptionGroup: ParsableArguments {
 
     func validate() throws {
         guard (steps == nil) != (epochs == nil) else { throw ValidationError("give --steps or --epochs (one of them)") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be positive") }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be positive") }
         if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be positive") }
+        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number, not \(lr)") }
+        guard maxGradNorm.isFinite, maxGradNorm >= 0 else { throw ValidationError("--max-grad-norm must be 0 (no clipping) or a positive number, not \(maxGradNorm)") }
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must be 0 or a positive number, not \(weightDecay)") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more") }
+        guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be 0 or more") }
+        if let timeBudget, !(timeBudget.isFinite && timeBudget > 0) { throw ValidationError("--time-budget must be a positive number of minutes, not \(timeBudget)") }
+    }
+
+    /// Checks --out before anything is read or trained (see `ModelFolder.checkTrainingOutput`).
+    func checkOut(base: URL) throws {
+        try ModelFolder(URL(fileURLWithPath: out)).checkTrainingOutput(base: base, overwrite: overwrite, resume: resume)
     }
 
     /// The loop's options; `--epochs` counts `stepsPerEpoch` steps each.

@@ -66,9 +66,13 @@ struct Train: ParsableCommand {
         func validate() throws {
             guard (evalQueries == nil) == (evalQrels == nil) else { throw ValidationError("--eval-queries and --eval-qrels go together") }
             guard modelOptions.batchSize > 1 else { throw ValidationError("--batch-size must be at least 2") }
+            guard scale.isFinite, scale > 0 else { throw ValidationError("--scale must be a positive number, not \(scale)") }
+            guard negativesPerQuery >= 0 else { throw ValidationError("--negatives-per-query must be 0 or more") }
+            guard chunkSize > 0 else { throw ValidationError("--chunk-size must be positive") }
         }
 
         func run() throws {
+            try loopOptions.checkOut(base: modelOptions.directory)
             let base = try modelOptions.loadDualEncoder()
             let data = try trainingData.load(negatives: negatives)
             var options = TrainerOptions()
@@ -167,9 +171,11 @@ extension Train {
             guard maxLength >= 3 else { throw ValidationError("--max-length must be at least 3") }
             guard evalDepth > 0 else { throw ValidationError("--eval-depth must be positive") }
             if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
+            guard posWeight.isFinite, posWeight > 0 else { throw ValidationError("--pos-weight must be a positive number, not \(posWeight)") }
         }
 
         func run() throws {
+            try loopOptions.checkOut(base: URL(fileURLWithPath: model))
             let folder = ModelFolder(URL(fileURLWithPath: model))
             let base = try CrossEncoder.starting(from: folder, seed: loopOptions.seed)
             if try folder.kind() != .crossEncoder { warn("train: \(model) is a \(try folder.kind().rawValue): new classifier on its encoder (seed \(loopOptions.seed))") }
@@ -211,10 +217,18 @@ struct TrainingDataOptions: ParsableArguments {
     var queries: String
     @Option(name: .long, help: "Training qrels.")
     var qrels: String
+    @Flag(name: .long, help: "Train on the known ids when more than 5% of the qrels or negatives name unknown queries or passages (otherwise an error).")
+    var skipBadLines = false
 
-    /// Reads the passages, queries, qrels and `negatives` (when given).
+    /// Reads the passages, queries, qrels and `negatives` (when given); says what they name
+    /// that is unknown.
     func load(negatives: String?) throws -> TrainingData {
         warn("train: reading \(collection), \(queries), \(qrels)" + (negatives.map { ", \($0)" } ?? ""))
-        return try TrainingData.load(collection: collection, queries: queries, qrels: qrels, negatives: negatives)
+        let data = try TrainingData.load(collection: collection, queries: queries, qrels: qrels, negatives: negatives, allowUnknown: skipBadLines)
+        if let summary = data.unknown.summary { warn("train: skipped unknown ids: \(summary)") }
+        guard !data.queryIds.isEmpty else {
+            throw ValidationErrorMessage("\(qrels): no training query has a text in \(queries) and a relevant passage in \(collection)")
+        }
+        return data
     }
 }

@@ -38,7 +38,7 @@ struct JSONLine {
         case .string(let value)?, .integer(let value)?: id = value
         default: throw LineProblem("\"\(key)\" must be a string or an integer")
         }
-        guard !id.isEmpty else { throw LineProblem("empty id") }
+        if let problem = RecordId.problem(id) { throw LineProblem(problem) }
         return id
     }
 

@@ -7,7 +7,7 @@ enum MSMarcoFormat {
             throw LineProblem("expected \(Record.idName)<TAB>text, found no tab")
         }
         let id = line[..<tab]
-        guard !id.isEmpty else { throw LineProblem("empty id") }
+        if let problem = RecordId.problem(id) { throw LineProblem(problem) }
         return Record(id: String(id), text: String(line[line.utf8.index(after: tab)...]))
     }
 }

@@ -27,7 +27,7 @@ public enum TextFile {
             throw CorpusError(path: path, line: number, reason: "expected id<TAB>text, found no tab")
         }
         let id = String(line[..<tab])
-        guard !id.isEmpty else { throw CorpusError(path: path, line: number, reason: "empty id") }
+        if let problem = RecordId.problem(id) { throw CorpusError(path: path, line: number, reason: problem) }
         return (id, String(line[line.index(after: tab)...]))
     }
 }

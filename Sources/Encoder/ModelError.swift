@@ -18,6 +18,9 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case unsupported(path: String, reason: String)
     /// The tokenizer files could not be loaded (the message names the file).
     case tokenizer(String)
+    /// A folder that a model cannot be written to (in use as the base model, not writable,
+    /// holding another model).
+    case output(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -30,6 +33,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             "\(path): tensor '\(name)' has shape \(found), expected \(expected)"
         case let .unsupported(path, reason): "\(path): not supported: \(reason)"
         case let .tokenizer(message): message
+        case let .output(path, reason): "\(path): \(reason)"
         }
     }
 }

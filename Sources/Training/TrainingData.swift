@@ -32,9 +32,42 @@ public struct TrainingData: Sendable {
         queryIds = kept.keys.sorted()
     }
 
+    /// Ids in the qrels and negatives that the collection or the queries do not have.
+    public struct UnknownIds: Sendable, Equatable {
+        public var judgments = 0, judgmentsWithUnknownQuery = 0, judgmentsWithUnknownPassage = 0
+        public var negativeLists = 0, negativeListsWithUnknownQuery = 0, negativeIds = 0, unknownNegativeIds = 0
+
+        /// What is unknown, in words; nil when everything is known.
+        public var summary: String? {
+            var parts: [String] = []
+            if judgmentsWithUnknownQuery > 0 { parts.append("\(judgmentsWithUnknownQuery) of \(judgments) qrels lines name a query not in the queries file") }
+            if judgmentsWithUnknownPassage > 0 { parts.append("\(judgmentsWithUnknownPassage) of \(judgments) qrels lines name a passage not in the collection") }
+            if negativeListsWithUnknownQuery > 0 { parts.append("\(negativeListsWithUnknownQuery) of \(negativeLists) negatives lines name an unknown query") }
+            if unknownNegativeIds > 0 { parts.append("\(unknownNegativeIds) of \(negativeIds) negative passage ids are not in the collection") }
+            return parts.isEmpty ? nil : parts.joined(separator: "; ")
+        }
+
+        /// The largest unknown share of any of the four counts.
+        public var worstShare: Double {
+            [(judgmentsWithUnknownQuery, judgments), (judgmentsWithUnknownPassage, judgments),
+             (negativeListsWithUnknownQuery, negativeLists), (unknownNegativeIds, negativeIds)]
+                .map { $1 == 0 ? 0 : Double($0) / Double($1) }.max() ?? 0
+        }
+    }
+
+    /// Unknown ids above this share of the qrels or negatives stop `load` (files of another
+    /// split or corpus); below it they are counted and dropped.
+    public static let unknownShareLimit = 0.05
+
+    /// What `load` found unknown (the caller reports it).
+    public var unknown = UnknownIds()
+
     /// Reads a collection, queries and qrels (any formats the corpus readers know), and
-    /// optionally a negatives file.
-    public static func load(collection: String, queries: String, qrels: String, negatives: String?) throws -> TrainingData {
+    /// optionally a negatives file, counting the ids they name that are unknown.
+    ///
+    /// - Throws: `TrainingDataError` when more than `unknownShareLimit` of the qrels or the
+    ///   negatives name unknown ids, unless `allowUnknown`.
+    public static func load(collection: String, queries: String, qrels: String, negatives: String?, allowUnknown: Bool = false) throws -> TrainingData {
         var passages: [String: String] = [:]
         let passageReader = try PassageReader(path: collection)
         while let (_, passage) = try passageReader.nextRecord() { passages[passage.id] = passage.text }
@@ -43,8 +76,26 @@ public struct TrainingData: Sendable {
         while let (_, query) = try queryReader.nextRecord() { queryTexts[query.id] = query.text }
         let judgments = try QrelsReader.read(path: qrels)
         let relevant = judgments.mapValues { docs in docs.filter { $0.value > 0 }.map(\.key) }
-        return TrainingData(passages: passages, queries: queryTexts, relevant: relevant,
-                            negatives: try negatives.map { try readNegatives($0) } ?? [:])
+        let negativeLists = try negatives.map { try readNegatives($0) } ?? [:]
+
+        var unknown = UnknownIds()
+        for (qid, docs) in judgments {
+            unknown.judgments += docs.count
+            if queryTexts[qid] == nil { unknown.judgmentsWithUnknownQuery += docs.count }
+            unknown.judgmentsWithUnknownPassage += docs.keys.filter { passages[$0] == nil }.count
+        }
+        for (qid, pids) in negativeLists {
+            unknown.negativeLists += 1
+            if queryTexts[qid] == nil { unknown.negativeListsWithUnknownQuery += 1 }
+            unknown.negativeIds += pids.count
+            unknown.unknownNegativeIds += pids.filter { passages[$0] == nil }.count
+        }
+        if unknown.worstShare > unknownShareLimit && !allowUnknown, let summary = unknown.summary {
+            throw TrainingDataError(message: "\(qrels)\(negatives.map { ", \($0)" } ?? ""): \(summary) (more than \(Int(unknownShareLimit * 100))%: files of another split or collection?); pass --skip-bad-lines to train on the known ids")
+        }
+        var data = TrainingData(passages: passages, queries: queryTexts, relevant: relevant, negatives: negativeLists)
+        data.unknown = unknown
+        return data
     }
 
     /// Reads a hard-negatives file: one query per line, `qid<TAB>pid,pid,...`, best first.
@@ -60,6 +111,12 @@ public struct TrainingData: Sendable {
         }
         return negatives
     }
+}
+
+/// Training files that do not fit together.
+public struct TrainingDataError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }
 
 /// One batch: query texts, candidate texts, and for each query the candidates relevant to it.

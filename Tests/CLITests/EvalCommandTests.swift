@@ -29,6 +29,18 @@ import Testing
         #expect(result.stderr.contains("1 run queries have no relevant judgments and are ignored"))
     }
 
+    /// A run that misses most judged queries (another split, or the files swapped) is
+    /// evaluated, with a warning that says so; half or more present gives none.
+    @Test func aRunThatBarelyOverlapsTheQrelsIsWarnedAbout() throws {
+        let qrels = try CommandRunner.temporaryFile(Array((1...10).map { "q\($0) 0 d\($0) 1\n" }.joined().utf8), name: "qrels.txt")
+        let other = try CommandRunner.temporaryFile(Array(("q1\td1\t1\n" + (11...20).map { "q\($0)\td\($0)\t1\n" }.joined()).utf8), name: "run.tsv")
+        let warned = try CommandRunner.run(["eval", "--qrels", qrels, "--run", other])
+        #expect(warned.status == 0)
+        #expect(warned.stderr.contains("warning: only 1 of the 10 judged queries are in the run"), "\(warned.stderr)")
+        let half = try CommandRunner.temporaryFile(Array((1...5).map { "q\($0)\td\($0)\t1\n" }.joined().utf8), name: "run.tsv")
+        #expect(!(try CommandRunner.run(["eval", "--qrels", qrels, "--run", half]).stderr.contains("warning")))
+    }
+
     @Test func json() throws {
         let qrels = try CommandRunner.temporaryFile(Array(Self.qrels.utf8), name: "qrels.txt")
         let run = try CommandRunner.temporaryFile(Array(Self.run.utf8), name: "run.tsv")

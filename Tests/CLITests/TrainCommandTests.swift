@@ -67,4 +67,42 @@ import Testing
         let embed = try CommandRunner.run(["embed", "--model", out, "--quiet"], stdin: "cat\n")
         #expect(embed.status != 0 && embed.stderr.contains("two-tower model") && embed.stderr.contains("query_model"), "\(embed.stderr)")
     }
+
+    /// Every training problem that can be seen before training is refused before anything is
+    /// read or trained, with the option or file named: the base model as --out, an --out that
+    /// holds another model, unusable numbers, files that do not fit together.
+    @Test func problemsAreRefusedBeforeTraining() throws {
+        let (collection, queries, qrels) = try corpus()
+        let base = try TinyModel.writeFolder(at: TinyModel.temporaryFolder()).path
+        let baseWeights = try Data(contentsOf: URL(fileURLWithPath: base + "/model.safetensors"))
+        func train(_ extra: [String], out: String, qrels q: String = qrels) throws -> CommandRunner.Result {
+            try CommandRunner.run(["train", "dual", "--model", base, "--collection", collection, "--queries", queries, "--qrels", q,
+                                   "--batch-size", "4", "--steps", "1", "--out", out, "--quiet"] + extra)
+        }
+        for out in [base, base + "/inner"] {
+            let result = try train([], out: out)
+            #expect(result.status == 1 && result.stderr.contains("the base model folder"), "\(result.stderr)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: base + "/model.safetensors")) == baseWeights)
+
+        let other = try TinyModel.writeFolder(at: TinyModel.temporaryFolder(), parameters: TinyModel.parameters(seed: 99)).path
+        let held = try train([], out: other)
+        #expect(held.status == 1 && held.stderr.contains("already holds a model; pass --overwrite"), "\(held.stderr)")
+        #expect(try train(["--overwrite"], out: other).status == 0)
+
+        let fresh = try TinyModel.temporaryFolder().appendingPathComponent("out").path
+        for (option, value) in [("--lr", "-1"), ("--lr", "nan"), ("--lr", "0"), ("--max-grad-norm", "-2"), ("--scale", "inf"), ("--time-budget", "-5")] {
+            let result = try train([option, value], out: fresh)
+            #expect(result.status == 64 && result.stderr.contains(option), "\(option) \(value): \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: fresh))
+
+        // Qrels of another collection: most of their passages are unknown.
+        let foreign = try CommandRunner.temporaryFile(Array((0..<16).map { "q\($0)\t0\tx\($0)\t1\n" }.joined().utf8), name: "qrels.tsv")
+        let mismatch = try train([], out: fresh, qrels: foreign)
+        #expect(mismatch.status == 1 && mismatch.stderr.contains("16 of 16 qrels lines name a passage not in the collection"), "\(mismatch.stderr)")
+        let mixed = try CommandRunner.temporaryFile(Array((try String(contentsOfFile: qrels, encoding: .utf8) + "q1\t0\tgone\t1\n").utf8), name: "qrels.tsv")
+        let skipped = try train(["--skip-bad-lines"], out: fresh, qrels: mixed)
+        #expect(skipped.status == 0 && skipped.stderr.contains("1 of 17 qrels lines name a passage not in the collection"), "\(skipped.stderr)")
+    }
 }

@@ -52,3 +52,28 @@ import Testing
         #expect(try QrelsReader.read(path: qrelsPath)["q1"] == ["1": 1])
     }
 }
+
+/// Ids are checked where they enter; a query id read twice is an error naming both lines.
+@Suite struct RecordIdTests {
+    @Test func idsThatNoOutputFormatCanHoldAreRefused() throws {
+        #expect(RecordId.problem("p1") == nil && RecordId.problem("doc-7/é") == nil)
+        for bad in ["", " p1", "p1 ", "p\u{0B}1", "p\r", "a\u{7F}b"] { #expect(RecordId.problem(bad) != nil, "\(bad.debugDescription)") }
+        let path = try Fixture.file("ok\tfine\n p2\tleading space\n", name: "c.tsv")
+        let reader = try PassageReader(path: path)
+        #expect(try reader.nextRecord()?.record.id == "ok")
+        #expect { try reader.nextRecord() } throws: { "\($0)".contains(":2:") && "\($0)".contains("begins or ends with a space") }
+        let jsonl = try Fixture.file(#"{"_id": "a\tb", "text": "x"}"# + "\n", name: "c.jsonl")
+        #expect { try PassageReader(path: jsonl).nextRecord() } throws: { "\($0)".contains("control character") }
+    }
+
+    @Test func duplicateQueryIdsAreAnErrorWithBothLines() throws {
+        let path = try Fixture.file("q1\tfirst\nq2\tsecond\nq1\tagain\n", name: "queries.tsv")
+        let reader = try QueryReader(path: path)
+        _ = try reader.nextRecord()
+        _ = try reader.nextRecord()
+        #expect { try reader.nextRecord() } throws: { "\($0)".contains(":3:") && "\($0)".contains("duplicate query id 'q1' (first at line 1)") }
+        // Passages are not refused here: the store's --on-duplicate policy decides.
+        let passages = try PassageReader(path: try Fixture.file("p1\ta\np1\tb\n", name: "c.tsv"))
+        #expect(try passages.nextRecord() != nil && passages.nextRecord() != nil)
+    }
+}
