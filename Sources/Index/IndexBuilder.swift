@@ -72,9 +72,8 @@ public struct IndexBuilder {
             try folder.store.setProgress(BuildProgress())
             return fresh
         }
-        guard existing.model.weightsFingerprint == model.weightsFingerprint, existing.model.dimension == model.dimension,
-              existing.model.pooling == model.pooling, existing.model.normalized == model.normalized else {
-            throw StoreError.mismatch(path: folder.path, reason: "this index was built with model \(existing.model.name) (\(existing.model.path), weights \(existing.model.weightsFingerprint), dimension \(existing.model.dimension)); refusing to add vectors of \(model.name) (weights \(model.weightsFingerprint), dimension \(model.dimension))")
+        if let difference = existing.model.difference(from: model) {
+            throw StoreError.mismatch(path: folder.path, reason: "this index was built with model \(existing.model.name) (\(existing.model.path), weights \(existing.model.weightsFingerprint), dimension \(existing.model.dimension)); refusing to add vectors of \(model.name) (weights \(model.weightsFingerprint), dimension \(model.dimension)); they differ in \(difference)")
         }
         guard existing.source == source else {
             throw StoreError.mismatch(path: folder.path, reason: "this index is being built from \(existing.source); to resume, give the same corpus (or build a new index folder)")
@@ -190,9 +189,11 @@ extension SentenceEncoder {
     /// settings that change its vectors.
     public func identity() throws -> ModelIdentity {
         guard let directory else { throw IndexError.invalid("a model built in memory has no folder to record") }
-        return ModelIdentity(name: directory.lastPathComponent, path: directory.standardizedFileURL.path,
-                             weightsFingerprint: try ModelFolder(directory).weightsFingerprint(),
-                             dimension: dimension, pooling: pooling.mode.rawValue, normalized: pooling.normalize, maxLength: maxLength)
+        var identity = ModelIdentity(name: directory.lastPathComponent, path: directory.standardizedFileURL.path,
+                                     weightsFingerprint: try ModelFolder(directory).weightsFingerprint(),
+                                     dimension: dimension, pooling: pooling.mode.rawValue, normalized: pooling.normalize, maxLength: maxLength)
+        identity.architectureFingerprint = architectureFingerprint
+        return identity
     }
 }
 
@@ -208,6 +209,7 @@ extension DualEncoder {
         pair.name = directory.lastPathComponent
         pair.path = directory.standardizedFileURL.path
         pair.weightsFingerprint = try ModelFolder(directory).weightsFingerprint()
+        pair.architectureFingerprint = "query " + query.architectureFingerprint + ", passage " + passage.architectureFingerprint
         return pair
     }
 }

@@ -51,9 +51,8 @@ public final class Searcher: @unchecked Sendable {
         }
         encoder = pair.query
         let identity = try pair.identity()
-        guard identity.weightsFingerprint == manifest.model.weightsFingerprint, identity.dimension == manifest.model.dimension,
-              identity.pooling == manifest.model.pooling, identity.normalized == manifest.model.normalized else {
-            throw StoreError.mismatch(path: folder.path, reason: "query model \(modelURL.path) (weights \(identity.weightsFingerprint), dimension \(identity.dimension), \(identity.pooling) pooling\(identity.normalized ? ", normalized" : "")) differs from the index's model \(manifest.model.path) (weights \(manifest.model.weightsFingerprint), dimension \(manifest.model.dimension), \(manifest.model.pooling) pooling\(manifest.model.normalized ? ", normalized" : ""))")
+        if let difference = manifest.model.difference(from: identity) {
+            throw StoreError.mismatch(path: folder.path, reason: "query model \(modelURL.path) (weights \(identity.weightsFingerprint), dimension \(identity.dimension), \(identity.pooling) pooling\(identity.normalized ? ", normalized" : "")) differs from the index's model \(manifest.model.path) (weights \(manifest.model.weightsFingerprint), dimension \(manifest.model.dimension), \(manifest.model.pooling) pooling\(manifest.model.normalized ? ", normalized" : "")) in \(difference)")
         }
         index = try folder.openVectorIndex(log: log)
         if let warning = try Self.coverageWarning(folder) { log(warning) }

@@ -38,6 +38,23 @@ public struct ModelIdentity: Codable, Equatable, Sendable {
     public var pooling: String
     public var normalized: Bool
     public var maxLength: Int
+    /// `SentenceEncoder.architectureFingerprint` (config values, tokenizer and vocabulary,
+    /// pooling); nil in manifests written before densekit recorded it, which are then compared
+    /// on the other fields only.
+    public var architectureFingerprint: String?
+
+    /// Whether vectors of `other` can be mixed with (or queried against) vectors of this model.
+    /// Returns the first difference, nil when there is none.
+    public func difference(from other: ModelIdentity) -> String? {
+        if weightsFingerprint != other.weightsFingerprint { return "weights \(weightsFingerprint) vs \(other.weightsFingerprint)" }
+        if dimension != other.dimension { return "dimension \(dimension) vs \(other.dimension)" }
+        if pooling != other.pooling { return "\(pooling) pooling vs \(other.pooling)" }
+        if normalized != other.normalized { return normalized ? "normalized vs not normalized" : "not normalized vs normalized" }
+        if let mine = architectureFingerprint, let theirs = other.architectureFingerprint, mine != theirs {
+            return "configuration or tokenizer \(mine) vs \(theirs) (config.json values, vocabulary, tokenizer or truncation settings)"
+        }
+        return nil
+    }
 
     /// An identity from its parts (see `SentenceEncoder.identity()`).
     public init(name: String, path: String, weightsFingerprint: String, dimension: Int, pooling: String, normalized: Bool, maxLength: Int) {

@@ -21,6 +21,8 @@ public final class WordPieceTokenizer: Sendable {
     let rawAddedTokens: AddedTokenMatcher
     let normalizedAddedTokens: AddedTokenMatcher
     let tokensById: [String]
+    /// The vocabulary in id order (`vocabulary[id]` is the token).
+    public var vocabulary: [String] { tokensById }
 
     /// Creates a tokenizer from a vocabulary in id order (`vocabulary[id]` is the token).
     ///

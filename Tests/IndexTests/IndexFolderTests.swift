@@ -178,6 +178,29 @@ import Testing
         #expect(try f.folder.store.count() == 150)
     }
 
+    /// The same weights with another tokenizer setting or vocabulary make other vectors: the
+    /// model identity covers them, so such a model cannot query or extend the index.
+    @Test func theSameWeightsWithAnotherTokenizerAreRefused() throws {
+        let f = try fixture()
+        _ = try f.builder.build(next: reader(Self.passages))
+        let original = try #require(f.encoder.directory)
+        #expect(throws: Never.self) { try Searcher(folder: f.folder, model: original, log: { _ in }) }
+        for change in ["cased", "vocabulary"] {
+            let copy = try TinyModel.temporaryFolder().appendingPathComponent("copy")
+            try FileManager.default.copyItem(at: original, to: copy)
+            if change == "cased" {
+                try #"{"do_lower_case": false}"#.write(to: copy.appendingPathComponent("tokenizer_config.json"), atomically: true, encoding: .utf8)
+            } else {
+                var vocabulary = TinyModel.vocabulary
+                vocabulary.swapAt(6, 7)
+                try (vocabulary.joined(separator: "\n") + "\n").write(to: copy.appendingPathComponent("vocab.txt"), atomically: true, encoding: .utf8)
+            }
+            #expect { try Searcher(folder: f.folder, model: copy, log: { _ in }) } throws: { "\($0)".contains("configuration or tokenizer") }
+            let other = try SentenceEncoder.load(directory: copy)
+            #expect { try f.builder.prepare(source: "/corpus.tsv", format: "msmarco", model: other.identity()) } throws: { "\($0)".contains("configuration or tokenizer") }
+        }
+    }
+
     @Test func aModelOfAnotherDimensionIsRefused() throws {
         let f = try fixture()
         _ = try f.builder.build(next: reader(Self.passages))
