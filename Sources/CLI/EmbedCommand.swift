@@ -39,6 +39,8 @@ struct Embed: ParsableCommand {
 
     func run() throws {
         let encoder = try modelOptions.loadEncoder()
+        // An unwritable .npy output is found before the encoding, not after it.
+        if format == .npy { try OutputSink(path: output).close() }
         let (ids, texts) = try TextFile.read(path: input, tsv: tsv)
         let progress = Progress("embed", total: texts.count, unit: "texts", quiet: quiet)
         let embeddings = encoder.encode(texts, options: modelOptions.encodeOptions) { progress.update($0) }

@@ -37,6 +37,8 @@ struct Mine: ParsableCommand {
         let folder = try IndexFolder(path: index, access: .readRepairingIfWritable)
         let searcher = try Searcher(folder: folder, log: { warn($0) })
         let judgments = try QrelsReader.read(path: qrels)
+        // Opened first: an unwritable output is found before the searching, not after it.
+        let sink = try OutputSink(path: output)
         let reader = try QueryReader(path: queries)
         var all: [(id: String, text: String)] = []
         while let (_, query) = try reader.nextRecord() { all.append((query.id, query.text)) }
@@ -45,7 +47,6 @@ struct Mine: ParsableCommand {
         let progress = Progress("mine", total: judged, unit: "queries", quiet: quiet)
         let result = try miner.mine(queries: all, qrels: judgments, searcher: searcher) { progress.update($0) }
         progress.finish()
-        let sink = try OutputSink(path: output)
         for (qid, negatives) in result.negatives { try sink.write(qid + "\t" + negatives.joined(separator: ",") + "\n") }
         try sink.close()
         let written = result.negatives.count

@@ -66,6 +66,8 @@ struct Rerank: ParsableCommand {
         let needed = reranker.passageIds(of: rankings)
         let passages = try collection.map { try Reranker.passages(needed, collection: $0) }
             ?? Reranker.passages(needed, store: try IndexFolder(path: index ?? "", access: .readOnly).store)
+        // Opened before the scoring: an unwritable output is found before the work, not after it.
+        let writer = try RunWriter(path: output, format: format == .trec ? .trec : .msmarco, tag: tag)
         let pairCount = rankings.reduce(0) { $0 + min($1.1.count, depth) }
         let progress = Progress("rerank", total: pairCount, unit: "pairs", quiet: quiet)
         let reranked: [(queryId: String, ranked: [(id: String, score: Double)])]
@@ -82,7 +84,6 @@ struct Rerank: ParsableCommand {
             }
         }
         progress.finish()
-        let writer = try RunWriter(path: output, format: format == .trec ? .trec : .msmarco, tag: tag)
         for (qid, ranked) in reranked {
             try writer.write(queryId: qid, ranking: ranked.map { RankedDoc(docId: $0.id, score: $0.score) })
         }

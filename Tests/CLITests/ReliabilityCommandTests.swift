@@ -146,6 +146,25 @@ import Testing
         #expect(try CommandRunner.run(["index", "verify", "--index", index, "--quiet"]).status == 0)
     }
 
+    /// A training output the user cannot write is refused before any data is read or any step
+    /// trained (it used to fail only when the first checkpoint was saved).
+    @Test func anUnwritableTrainingOutputIsRefusedBeforeTraining() throws {
+        let s = try setUp()
+        let queries = s.folder + "/queries.tsv", qrels = s.folder + "/qrels.tsv"
+        try (0..<8).map { "q\($0)\tthe cat\n" }.joined().write(toFile: queries, atomically: true, encoding: .utf8)
+        try (0..<8).map { "q\($0)\t0\tp\($0)\t1\n" }.joined().write(toFile: qrels, atomically: true, encoding: .utf8)
+        let locked = try TinyModel.temporaryFolder().path
+        for path in [s.folder, s.model, s.model + "/1_Pooling"] { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path) }
+        for file in try FileManager.default.subpathsOfDirectory(atPath: s.model) + ["../corpus.tsv", "../queries.tsv", "../qrels.tsv"] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: s.model + "/" + file)
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: locked)
+        let result = try runUnprivileged(["train", "dual", "--model", s.model, "--collection", s.corpus, "--queries", queries, "--qrels", qrels,
+                                          "--batch-size", "4", "--steps", "2", "--out", locked + "/out"])
+        expectRefusal(result, saying: "cannot create the output folder")
+        #expect(!result.stderr.contains("train: reading"), "\(result.stderr)")
+    }
+
     @Test func argumentErrorsSayWhatWasMeant() throws {
         let typo = try CommandRunner.run(["serach", "cat"])
         expectRefusal(typo, status: 64, saying: "unknown subcommand 'serach' of 'densekit', did you mean 'search'?")
