@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "DensekitStore", dependencies: ["CLMDB", "DensekitTensor"], path: "Sources/Store"),
         .target(
             name: "DensekitIndex",
-            dependencies: ["CFaiss", "DensekitStore", "DensekitEncoder", "DensekitTensor"],
+            dependencies: ["CFaiss", "DensekitStore", "DensekitEncoder", "DensekitTensor", "DensekitTokenizer"],
             path: "Sources/Index"
         ),
         .target(

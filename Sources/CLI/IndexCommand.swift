@@ -50,6 +50,11 @@ struct Index: ParsableCommand {
         @Flag(name: .long, help: "Skip malformed lines (reported at the end) instead of stopping at the first.")
         var skipBadLines = false
 
+        @Flag(name: .customLong("no-bm25"), help: "Build no BM25 index beside the vectors.")
+        var noBM25 = false
+
+        @OptionGroup var lexical: LexicalOptionGroup
+
         @Flag(name: .long, help: "No progress on stderr.")
         var quiet = false
 
@@ -76,6 +81,7 @@ struct Index: ParsableCommand {
             options.commitEvery = commitEvery
             options.onDuplicate = onDuplicate
             options.encode = modelOptions.encodeOptions
+            options.lexical = noBM25 ? nil : lexical.settings
             let builder = IndexBuilder(folder: folder, encoder: encoder, options: options)
             let manifest = try builder.prepare(source: sourceIdentity, format: source.format.rawValue, model: try model.identity(), log: { warn($0) })
 
@@ -112,8 +118,23 @@ struct Index: ParsableCommand {
         @Option(name: .long, help: "ip or l2 (default: the current one).")
         var metric: FaissIndex.Metric?
 
+        @Flag(name: .long, help: "Rebuild (or add) the BM25 index from the stored passages, with the options below, instead of the FAISS index.")
+        var bm25 = false
+
+        @OptionGroup var lexical: LexicalOptionGroup
+
         func run() throws {
             let folder = try IndexFolder(path: index)
+            if bm25 {
+                let start = Date()
+                let progress = Progress("bm25", total: try folder.store.count(), unit: "passages")
+                try folder.rebuildLexical(lexical.settings, progress: { progress.update($0) })
+                progress.finish()
+                let statistics = try folder.store.lexicalStatistics() ?? LexicalStatistics()
+                print(String(format: "%@: BM25 index over %d passages (mean length %.1f terms) in %.1f s", index, statistics.documents,
+                             Double(statistics.totalLength) / Double(max(1, statistics.documents)), Date().timeIntervalSince(start)))
+                return
+            }
             let manifest = try folder.manifest()
             let factory = factory ?? manifest.factory
             let metric = try metric ?? FaissIndex.Metric(rawValue: manifest.metric).orThrow(ValidationErrorMessage("\(index): unknown metric in manifest"))
@@ -143,6 +164,9 @@ struct Index: ParsableCommand {
                 ("weights", manifest.model.weightsFingerprint),
                 ("vectors", "\(manifest.model.dimension) dimensions, \(manifest.model.pooling) pooling\(manifest.model.normalized ? ", normalized" : ""), max length \(manifest.model.maxLength)"),
                 ("faiss", record.map { "\"\($0.factory)\" (\($0.metric)), covers \($0.covered), \($0.fileSize) bytes" } ?? "not built yet"),
+                ("bm25", try manifest.lexical.map { settings in
+                    let statistics = try folder.store.lexicalStatistics() ?? LexicalStatistics()
+                    return "k1 \(settings.k1), b \(settings.b), \(settings.stopWords ? "English stop words removed" : "stop words kept"), stemmer \(settings.stemmer); \(statistics.documents) passages" } ?? "none (add one with `densekit index rebuild --bm25`)"),
                 ("skipped", "\(progress.skippedBadLines) bad lines, \(progress.skippedDuplicates) duplicate ids; \(progress.replacedDuplicates) replaced"),
             ]
             for (key, value) in rows { print(key.padding(toLength: 10, withPad: " ", startingAt: 0) + value) }
@@ -224,6 +248,23 @@ extension Index {
             print("\(output): \(count) x \(dimension)")
         }
     }
+}
+
+/// The BM25 index's options (`index build`, `index rebuild --bm25`); recorded in the manifest.
+struct LexicalOptionGroup: ParsableArguments {
+    @Option(name: .long, help: "BM25 term-frequency saturation.")
+    var k1 = LexicalSettings().k1
+    @Option(name: .long, help: "BM25 length normalisation (0: none, 1: full).")
+    var b = LexicalSettings().b
+    @Flag(name: .long, help: "Keep English stop words in the BM25 index (removed by default, as Lucene and bm25s do).")
+    var keepStopwords = false
+
+    func validate() throws {
+        guard k1.isFinite, k1 >= 0 else { throw ValidationError("--k1 must be 0 or a positive number, not \(k1)") }
+        guard b.isFinite, (0...1).contains(b) else { throw ValidationError("--b must be between 0 and 1, not \(b)") }
+    }
+
+    var settings: LexicalSettings { LexicalSettings(stopWords: !keepStopwords, stemmer: "none", k1: k1, b: b) }
 }
 
 /// Corpus formats for --format.

@@ -12,12 +12,21 @@ struct Search: ParsableCommand {
         abstract: "Search an index: queries on the command line (table or --json), or a queries file into a run file.",
         discussion: """
         Queries are encoded with the model the index was built with (recorded in the index); \
-        --model may name the same model elsewhere, and any other model is refused. \
-        Run formats: msmarco (qid<TAB>pid<TAB>rank) and trec (qid Q0 pid rank score tag).         With --rerank CE, the top --rerank-depth passages are rescored by that cross-encoder         (query and passage read together) and the best -k of them are shown or written, with         the cross-encoder's scores.
+        --model may name the same model elsewhere, and any other model is refused. With \
+        --retriever bm25 the index's BM25 index answers instead (no model is loaded). \
+        Run formats: msmarco (qid<TAB>pid<TAB>rank) and trec (qid Q0 pid rank score tag). \
+        With --rerank CE, the top --rerank-depth passages are rescored by that cross-encoder \
+        (query and passage read together) and the best -k of them are shown or written, with \
+        the cross-encoder's scores.
         """)
 
     @Option(name: .long, help: "Index folder.")
     var index: String
+
+    @Option(name: .long, help: "dense (the index's model and FAISS) or bm25 (the index's BM25 index).")
+    var retriever: Retriever = .dense
+
+    enum Retriever: String, ExpressibleByArgument { case dense, bm25 }
 
     @Argument(help: "Query texts.")
     var query: [String] = []
@@ -71,12 +80,21 @@ struct Search: ParsableCommand {
 
     func run() throws {
         let folder = try IndexFolder(path: index, access: .readRepairingIfWritable)
-        let searcher = try Searcher(folder: folder, model: model.map { URL(fileURLWithPath: $0) }, log: { warn($0) })
         let threadCount = threads ?? EncodeOptions.defaultThreads
-        FaissIndex.setThreads(threadCount)
-        if let nprobe { try searcher.index.setNProbe(nprobe) }
-        if let efSearch { try searcher.index.setEfSearch(efSearch) }
         let encode = EncodeOptions(batchSize: 64, threads: threadCount)
+        /// The first stage: `k` hits per query from the chosen retriever.
+        let retrieve: (_ queries: [String], _ k: Int, _ includeText: Bool, _ progress: (Int) -> Void) throws -> [[Hit]]
+        switch retriever {
+        case .dense:
+            let searcher = try Searcher(folder: folder, model: model.map { URL(fileURLWithPath: $0) }, log: { warn($0) })
+            FaissIndex.setThreads(threadCount)
+            if let nprobe { try searcher.index.setNProbe(nprobe) }
+            if let efSearch { try searcher.index.setEfSearch(efSearch) }
+            retrieve = { try searcher.search($0, k: $1, includeText: $2, encode: encode, progress: $3) }
+        case .bm25:
+            let searcher = try LexicalSearcher(folder: folder, log: { warn($0) })
+            retrieve = { try searcher.search($0, k: $1, includeText: $2, threads: threadCount, progress: $3, log: { warn($0) }) }
+        }
         let reranker = try rerank.map { Reranker(model: try ModelFolder(URL(fileURLWithPath: $0)).loadCrossEncoder(), depth: max(k, rerankDepth)) }
         let depth = reranker?.depth ?? k
         /// The dense hits, reranked when asked, cut to k.
@@ -86,7 +104,7 @@ struct Search: ParsableCommand {
         }
 
         guard let queries else {
-            let results = finish(try searcher.search(query, k: depth, includeText: true, encode: encode), query)
+            let results = finish(try retrieve(query, depth, true, { _ in }), query)
             if json { try printJSON(results) } else { printTable(results) }
             return
         }
@@ -98,7 +116,7 @@ struct Search: ParsableCommand {
         }
         let writer = try RunWriter(path: output, format: format == .trec ? .trec : .msmarco, tag: tag)
         let progress = Progress("search", total: texts.count, unit: "queries", quiet: quiet)
-        var results = try searcher.search(texts, k: depth, includeText: reranker != nil, encode: encode) { progress.update($0) }
+        var results = try retrieve(texts, depth, reranker != nil) { progress.update($0) }
         progress.finish()
         if reranker != nil {
             if !quiet { warn("search: reranking the top \(depth) of \(texts.count) queries with \(rerank ?? "")") }

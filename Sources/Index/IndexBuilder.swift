@@ -1,6 +1,7 @@
 import DensekitEncoder
 import DensekitStore
 import DensekitTensor
+import DensekitTokenizer
 import Foundation
 
 /// One passage as read from a corpus file, with where it came from (for error messages and
@@ -33,6 +34,8 @@ public struct IndexBuilder {
         public var commitEvery = 1024
         public var onDuplicate = EmbeddingStore.DuplicatePolicy.error
         public var encode = EncodeOptions()
+        /// The BM25 index built beside the vectors (nil: none).
+        public var lexical: LexicalSettings? = LexicalSettings()
 
         /// Defaults: Flat, inner product, commits of 1,024, duplicates are errors.
         public init() {}
@@ -66,7 +69,8 @@ public struct IndexBuilder {
     ///   ones when the index was built before (`log` then says the options are ignored).
     @discardableResult
     public func prepare(source: String, format: String, model: ModelIdentity, log: (String) -> Void = { _ in }) throws -> StoreManifest {
-        let fresh = StoreManifest(model: model, source: source, sourceFormat: format, factory: options.factory, metric: options.metric.rawValue)
+        var fresh = StoreManifest(model: model, source: source, sourceFormat: format, factory: options.factory, metric: options.metric.rawValue)
+        fresh.lexical = options.lexical
         guard let existing = try folder.store.manifest(), try folder.store.count() > 0 else {
             try folder.store.setManifest(fresh)
             try folder.store.setProgress(BuildProgress())
@@ -77,6 +81,10 @@ public struct IndexBuilder {
         }
         guard existing.source == source else {
             throw StoreError.mismatch(path: folder.path, reason: "this index is being built from \(existing.source); to resume, give the same corpus (or build a new index folder)")
+        }
+        if existing.lexical != options.lexical {
+            let now = existing.lexical.map { "BM25 with k1 \($0.k1), b \($0.b), stemmer \($0.stemmer)" } ?? "no BM25 index"
+            log("warning: the BM25 options are ignored: \(folder.path) is built with \(now); to change that, run `densekit index rebuild --index \(folder.path) --bm25` with the new options")
         }
         if existing.factory != options.factory || existing.metric != options.metric.rawValue {
             log("warning: --factory \"\(options.factory)\" --metric \(options.metric.rawValue) ignored: \(folder.path) is built as \"\(existing.factory)\" (\(existing.metric)); to change that, run `densekit index rebuild --index \(folder.path) --factory \(options.factory) --metric \(options.metric.rawValue)`")
@@ -102,6 +110,8 @@ public struct IndexBuilder {
             log("resuming after line \(state.linesConsumed) (\(try store.count()) passages already stored)")
         }
         let dimension = encoder.dimension
+        // The manifest decides (a resumed build keeps the settings it started with).
+        let lexical = try folder.manifest().lexical.map(LexicalAnalyzer.init(settings:)).map { analyzer in { (text: String) in analyzer.frequencies(text) } }
         var batch: [SourcePassage] = []
         func commit() throws {
             guard !batch.isEmpty else { return }
@@ -112,7 +122,7 @@ public struct IndexBuilder {
             state.recordsConsumed += batch.count
             state.skippedBadLines = skippedBefore + skippedBadLines()
             let records = batch.map { (id: $0.id, text: $0.text, origin: "\(sourcePath):\($0.line)") }
-            let result = try store.append(records, vectors: vectors.values, dimension: dimension, policy: options.onDuplicate, progress: state)
+            let result = try store.append(records, vectors: vectors.values, dimension: dimension, policy: options.onDuplicate, progress: state, lexical: lexical)
             state.skippedDuplicates += result.skipped
             state.replacedDuplicates += result.replaced
             report.stored += result.stored

@@ -1,5 +1,6 @@
 import DensekitStore
 import DensekitTensor
+import DensekitTokenizer
 import Foundation
 
 /// An index folder: the LMDB store (`store/`, the source of truth) and the FAISS file built
@@ -149,6 +150,19 @@ public final class IndexFolder: @unchecked Sendable {
         }
         try save(index, factory: factory, metric: metric.rawValue, covered: count, generation: generation, log: log)
         return index
+    }
+
+    /// Builds the BM25 index anew from the stored passages with `settings` and records them in
+    /// the manifest (which then says the folder has one).
+    public func rebuildLexical(_ settings: LexicalSettings, progress: (Int) -> Void = { _ in }) throws {
+        let analyzer = LexicalAnalyzer(settings: settings)
+        var manifest = try manifest()
+        // Cleared first: a rebuild killed half-way leaves no manifest claiming a full index.
+        manifest.lexical = nil
+        try store.setManifest(manifest)
+        try store.rebuildLexical(analyze: { analyzer.frequencies($0) }, progress: progress)
+        manifest.lexical = settings
+        try store.setManifest(manifest)
     }
 
     /// Checks the whole folder without changing it: every record of the store

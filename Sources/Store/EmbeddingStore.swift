@@ -32,6 +32,10 @@ public final class EmbeddingStore: @unchecked Sendable {
     let passages: LMDBDatabase, vectors: LMDBDatabase, ids: LMDBDatabase, external: LMDBDatabase, meta: LMDBDatabase
     /// nil in a store opened read-only that was written before checksums were kept.
     let checksums: LMDBDatabase?
+    /// The lexical (BM25) index: term -> (internal id, term frequency) postings, sorted by id
+    /// (`LexicalPosting`), and internal id -> document length in terms. nil in a read-only
+    /// store written before densekit kept one.
+    let postings: LMDBDatabase?, lengths: LMDBDatabase?
 
     /// Opens the store in folder `path`, creating it when `create` is true.
     public init(path: String, create: Bool = false, readOnly: Bool = false) throws {
@@ -49,6 +53,16 @@ public final class EmbeddingStore: @unchecked Sendable {
         do { checksums = try open("checksums") } catch let error as StoreError where readOnly && error.code == MDB_NOTFOUND {
             checksums = nil
         }
+        // Both or neither: a store written before densekit kept a lexical index has neither.
+        let lexical: (postings: LMDBDatabase, lengths: LMDBDatabase)?
+        do {
+            lexical = (readOnly ? try environment.existingDatabase("postings", fixedDuplicates: true) : try environment.database("postings", fixedDuplicates: true),
+                       try open("lengths"))
+        } catch let error as StoreError where readOnly && error.code == MDB_NOTFOUND {
+            lexical = nil
+        }
+        postings = lexical?.postings
+        lengths = lexical?.lengths
     }
 
     // MARK: Metadata
@@ -108,14 +122,17 @@ public final class EmbeddingStore: @unchecked Sendable {
     /// - Parameters:
     ///   - records: `(external id, text, source description for errors)`.
     ///   - vectors: `records.count * dimension` floats, row `i` for `records[i]`.
+    ///   - lexical: the analyzer of the lexical index (term -> frequency), when the store keeps
+    ///     one: postings and lengths are written in the same transaction.
     public func append(_ records: [(id: String, text: String, origin: String)], vectors values: [Float], dimension: Int,
-                       policy: DuplicatePolicy, progress: BuildProgress) throws -> AppendResult {
+                       policy: DuplicatePolicy, progress: BuildProgress, lexical: ((String) -> [String: Int])? = nil) throws -> AppendResult {
         precondition(values.count == records.count * dimension)
         return try environment.write { txn in
             var next = try txn.count(external)
             var result = AppendResult()
             var progress = progress
             var generation: Int = try readMeta("generation", txn) ?? 0
+            var statistics: LexicalStatistics = try readMeta(Self.lexicalStatisticsKey, txn) ?? LexicalStatistics()
             try values.withUnsafeBytes { raw in
                 for (row, record) in records.enumerated() {
                     let key = Array(record.id.utf8)
@@ -128,6 +145,11 @@ public final class EmbeddingStore: @unchecked Sendable {
                             result.skipped += 1
                             continue
                         case .replace:
+                            if let lexical {
+                                let oldText = try txn.withValue(key, in: passages) { $0.map { String(decoding: $0, as: UTF8.self) } } ?? ""
+                                try removeLexical(Self.id(existing), terms: lexical(oldText), txn, &statistics)
+                                try addLexical(Self.id(existing), terms: lexical(record.text), txn, &statistics)
+                            }
                             try txn.put(key, Array(record.text.utf8), in: passages)
                             try txn.put(existing, vector, in: vectors)
                             if let checksums { try txn.put(existing, checksum, in: checksums) }
@@ -141,6 +163,7 @@ public final class EmbeddingStore: @unchecked Sendable {
                     try txn.put(internalKey, key, in: external, append: true)
                     try txn.put(internalKey, vector, in: vectors, append: true)
                     if let checksums { try txn.put(internalKey, checksum, in: checksums, append: true) }
+                    if let lexical { try addLexical(next, terms: lexical(record.text), txn, &statistics) }
                     next += 1
                     result.stored += 1
                 }
@@ -148,6 +171,7 @@ public final class EmbeddingStore: @unchecked Sendable {
             progress.skippedDuplicates += result.skipped
             progress.replacedDuplicates += result.replaced
             try writeMeta("progress", progress, txn)
+            if lexical != nil { try writeMeta(Self.lexicalStatisticsKey, statistics, txn) }
             if result.replaced > 0 {
                 generation += 1
                 try writeMeta("generation", generation, txn)
@@ -315,18 +339,18 @@ public final class EmbeddingStore: @unchecked Sendable {
 
     static func id(_ key: UnsafeRawBufferPointer) -> Int { id(key.bindMemory(to: UInt8.self)) }
 
-    private func readMeta<T: Decodable>(_ key: String) throws -> T? {
+    func readMeta<T: Decodable>(_ key: String) throws -> T? {
         try environment.read { try readMeta(key, $0) }
     }
 
-    private func readMeta<T: Decodable>(_ key: String, _ txn: LMDBTransaction) throws -> T? {
+    func readMeta<T: Decodable>(_ key: String, _ txn: LMDBTransaction) throws -> T? {
         guard let bytes = try txn.get(Array(key.utf8), in: meta) else { return nil }
         do { return try JSONDecoder().decode(T.self, from: Data(bytes)) } catch {
             throw StoreError.corrupt(path: path, reason: "metadata '\(key)' does not decode: \(error)")
         }
     }
 
-    private func writeMeta<T: Encodable>(_ key: String, _ value: T, _ txn: LMDBTransaction) throws {
+    func writeMeta<T: Encodable>(_ key: String, _ value: T, _ txn: LMDBTransaction) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try txn.put(Array(key.utf8), Array(try encoder.encode(value)), in: meta)

@@ -111,22 +111,25 @@ public final class LMDBEnvironment: @unchecked Sendable {
     }
 
     /// Opens (creating when writable) the named database.
-    public func database(_ name: String, create: Bool = true) throws -> LMDBDatabase {
+    /// - Parameter fixedDuplicates: a key holds many values of one size, kept sorted (posting
+    ///   lists: LMDB's DUPSORT | DUPFIXED).
+    public func database(_ name: String, create: Bool = true, fixedDuplicates: Bool = false) throws -> LMDBDatabase {
         try write { txn in
             var dbi = MDB_dbi()
-            try check(mdb_dbi_open(txn.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi), path, "database \(name)")
+            let flags = (create ? UInt32(MDB_CREATE) : 0) | (fixedDuplicates ? UInt32(MDB_DUPSORT) | UInt32(MDB_DUPFIXED) : 0)
+            try check(mdb_dbi_open(txn.handle, name, flags, &dbi), path, "database \(name)")
             return LMDBDatabase(handle: dbi, name: name)
         }
     }
 
     /// Opens an existing named database inside a read-only environment.
-    public func existingDatabase(_ name: String) throws -> LMDBDatabase {
+    public func existingDatabase(_ name: String, fixedDuplicates: Bool = false) throws -> LMDBDatabase {
         // A handle opened in a transaction that is aborted is closed with it, so this read-only
         // transaction is committed (LMDB allows that) to keep the handle for later ones.
         let txn = try LMDBTransaction(environment: self, readOnly: true)
         var dbi = MDB_dbi()
         do {
-            try check(mdb_dbi_open(txn.handle, name, 0, &dbi), path, "database \(name)")
+            try check(mdb_dbi_open(txn.handle, name, fixedDuplicates ? UInt32(MDB_DUPSORT) | UInt32(MDB_DUPFIXED) : 0, &dbi), path, "database \(name)")
         } catch {
             txn.abort()
             throw error
@@ -217,6 +220,49 @@ public final class LMDBTransaction {
             rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
         }
         if rc != MDB_NOTFOUND { try check(rc, environment.path, "scan \(db.name)") }
+    }
+
+    /// Removes one value of `key` from a database with duplicates (or the key, when `value` is nil).
+    public func delete(_ key: some ContiguousBytes, value: [UInt8]?, in db: LMDBDatabase) throws {
+        try key.withUnsafeBytes { keyBytes in
+            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            var rc: Int32
+            if var value {
+                rc = value.withUnsafeMutableBytes { valueBytes in
+                    var v = MDB_val(mv_size: valueBytes.count, mv_data: valueBytes.baseAddress)
+                    return mdb_del(handle, db.handle, &k, &v)
+                }
+            } else {
+                rc = mdb_del(handle, db.handle, &k, nil)
+            }
+            if rc != MDB_NOTFOUND { try check(rc, environment.path, "delete in \(db.name)") }
+        }
+    }
+
+    /// Hands every value of `key` in a DUPFIXED database to `body`, a page of values at a time
+    /// (consecutive `valueSize`-byte values, in sorted order); nothing when the key is absent.
+    public func forEachDuplicatePage(_ key: some ContiguousBytes, in db: LMDBDatabase, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.handle, &cursor), environment.path, "cursor on \(db.name)")
+        defer { mdb_cursor_close(cursor) }
+        try key.withUnsafeBytes { keyBytes in
+            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            var v = MDB_val()
+            var rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_KEY)
+            if rc == MDB_NOTFOUND { return }
+            try check(rc, environment.path, "postings in \(db.name)")
+            rc = mdb_cursor_get(cursor, &k, &v, MDB_GET_MULTIPLE)
+            while rc == MDB_SUCCESS {
+                try body(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+                rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT_MULTIPLE)
+            }
+            if rc != MDB_NOTFOUND { try check(rc, environment.path, "postings in \(db.name)") }
+        }
+    }
+
+    /// Empties `db` (keeps the database itself).
+    public func clear(_ db: LMDBDatabase) throws {
+        try check(mdb_drop(handle, db.handle, 0), environment.path, "clear \(db.name)")
     }
 
     /// Number of entries in `db`.

@@ -14,6 +14,8 @@ public struct StoreManifest: Codable, Equatable, Sendable {
     public var factory: String
     /// "ip" (inner product) or "l2".
     public var metric: String
+    /// The lexical (BM25) index's analyzer and parameters; nil when the index has none.
+    public var lexical: LexicalSettings?
 
     /// The manifest of a new store, at the current format version.
     public init(model: ModelIdentity, source: String, sourceFormat: String, factory: String, metric: String) {
@@ -23,6 +25,24 @@ public struct StoreManifest: Codable, Equatable, Sendable {
         self.sourceFormat = sourceFormat
         self.factory = factory
         self.metric = metric
+    }
+}
+
+/// How the lexical index analyzes text and scores (recorded, so queries are analyzed alike).
+public struct LexicalSettings: Codable, Equatable, Sendable {
+    /// English stop words removed.
+    public var stopWords: Bool
+    /// "none" or "porter".
+    public var stemmer: String
+    /// BM25's term-frequency saturation and length normalisation.
+    public var k1: Double
+    public var b: Double
+
+    public init(stopWords: Bool = true, stemmer: String = "none", k1: Double = 1.5, b: Double = 0.75) {
+        self.stopWords = stopWords
+        self.stemmer = stemmer
+        self.k1 = k1
+        self.b = b
     }
 }
 

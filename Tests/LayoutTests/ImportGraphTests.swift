@@ -13,7 +13,7 @@ import Testing
         "Encoder": ["Tokenizer", "Tensor"],
         "Losses": ["Tensor"],
         "Evaluation": ["Corpus"],
-        "Index": ["Store", "Encoder", "Tensor"],
+        "Index": ["Store", "Encoder", "Tensor", "Tokenizer"],
         "Search": ["Corpus", "Encoder", "Store", "Index", "Tensor"],
         // Training evaluates with ExactSearch (Tensor), not FAISS: it sits beside Index, not above.
         "Training": ["Tensor", "Tokenizer", "Corpus", "Encoder", "Losses", "Evaluation"],
