@@ -69,26 +69,59 @@ public final class LexicalIndex: @unchecked Sendable {
         var touched: [Int] = []
         let n = Float(documents)
         try scores.withUnsafeMutableBufferPointer { scores in
-            var postings: [(id: Int, frequency: Int)] = []
-            try store.withPostings(terms) { _, page in
-                // Pages of one term arrive in order; collect them, then score with the term's df.
-                for i in 0..<(page.count / 8) { postings.append(EmbeddingStore.posting(in: page, at: i)) }
-            } termDone: { _ in
-                guard !postings.isEmpty else { return }
-                let df = Float(postings.count)
-                let idf = log(1 + (n - df + 0.5) / (df + 0.5))
-                for (id, frequency) in postings where id < scores.count {
+            var idf: Float = 0
+            try store.withPostings(terms, begin: { _, df in
+                idf = log(1 + (n - Float(df) + 0.5) / (Float(df) + 0.5))
+            }) { _, page in
+                for i in 0..<(page.count / LexicalPosting.size) {
+                    let (id, frequency) = EmbeddingStore.posting(in: page, at: i)
+                    guard id < scores.count else { continue }
                     let tf = Float(frequency)
                     if scores[id] == 0 { touched.append(id) }
                     scores[id] += idf * tf / (tf + lengthNorms[id])
                 }
-                postings.removeAll(keepingCapacity: true)
             }
         }
-        var hits = touched.map { (id: $0, score: scores[$0]) }
+        let best = Self.best(k, of: touched, scores: scores)
         for id in touched { scores[id] = 0 }
-        hits.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
-        return Array(hits.prefix(k))
+        return best
+    }
+
+    /// The `k` highest-scoring ids of `candidates`, best first (equal scores: lower id first),
+    /// through a bounded min-heap: O(n log k).
+    static func best(_ k: Int, of candidates: [Int], scores: [Float]) -> [(id: Int, score: Float)] {
+        // "a ranks below b": lower score, or equal score and higher id.
+        func below(_ a: (id: Int, score: Float), _ b: (id: Int, score: Float)) -> Bool {
+            a.score != b.score ? a.score < b.score : a.id > b.id
+        }
+        var heap: [(id: Int, score: Float)] = []
+        heap.reserveCapacity(min(k, candidates.count))
+        for id in candidates {
+            let item = (id: id, score: scores[id])
+            if heap.count < k {
+                heap.append(item)
+                var child = heap.count - 1
+                while child > 0 {
+                    let parent = (child - 1) / 2
+                    guard below(heap[child], heap[parent]) else { break }
+                    heap.swapAt(child, parent)
+                    child = parent
+                }
+            } else if let root = heap.first, below(root, item) {
+                heap[0] = item
+                var parent = 0
+                while true {
+                    let left = 2 * parent + 1, right = left + 1
+                    var lowest = parent
+                    if left < heap.count, below(heap[left], heap[lowest]) { lowest = left }
+                    if right < heap.count, below(heap[right], heap[lowest]) { lowest = right }
+                    guard lowest != parent else { break }
+                    heap.swapAt(parent, lowest)
+                    parent = lowest
+                }
+            }
+        }
+        return heap.sorted { below($1, $0) }
     }
 }
 
@@ -98,10 +131,4 @@ extension LexicalAnalyzer {
         self.init(removesStopWords: settings.stopWords)
     }
 
-    /// Term frequencies of `text`, the form the store indexes.
-    public func frequencies(_ text: String) -> [String: Int] {
-        var counts: [String: Int] = [:]
-        for term in terms(text) { counts[term, default: 0] += 1 }
-        return counts
-    }
 }

@@ -12,10 +12,17 @@ public struct LexicalPosting: Sendable, Equatable {
     }
 
     /// 8 bytes: UInt32 id big-endian, UInt32 frequency little-endian.
-    static let size = 8
+    public static let size = 8
 
     var bytes: [UInt8] {
-        withUnsafeBytes(of: UInt32(id).bigEndian) { Array($0) } + withUnsafeBytes(of: UInt32(clamping: frequency).littleEndian) { Array($0) }
+        var bytes: [UInt8] = []
+        append(to: &bytes)
+        return bytes
+    }
+
+    func append(to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: UInt32(id).bigEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt32(clamping: frequency).littleEndian) { bytes.append(contentsOf: $0) }
     }
 }
 
@@ -27,6 +34,21 @@ public struct LexicalStatistics: Codable, Equatable, Sendable {
     public var totalLength = 0
 
     public init() {}
+}
+
+/// The postings of a batch of new passages, grouped by term, to be written in bulk.
+struct LexicalBatch {
+    var postings: [String: [UInt8]] = [:]
+    var lengths: [(id: Int, length: Int)] = []
+
+    mutating func add(_ id: Int, terms: [String: Int]) {
+        var length = 0
+        for (term, frequency) in terms {
+            LexicalPosting(id: id, frequency: frequency).append(to: &postings[term, default: []])
+            length += frequency
+        }
+        lengths.append((id, length))
+    }
 }
 
 extension EmbeddingStore {
@@ -49,16 +71,15 @@ extension EmbeddingStore {
         return result
     }
 
-    /// Calls `body` with the pages of postings (`LexicalPosting.size` bytes each, by id) of each
-    /// term in `terms`, in the order given, then `termDone` after each term (also for a term
-    /// without postings); one read transaction for all.
-    public func withPostings(_ terms: [String], _ body: (_ term: Int, _ page: UnsafeRawBufferPointer) throws -> Void,
-                             termDone: (_ term: Int) throws -> Void) throws {
+    /// For each term of `terms` in order, tells `begin` its document frequency (how many
+    /// postings it has), then hands `body` its postings a page at a time (`LexicalPosting.size`
+    /// bytes each, by id); a term without postings is skipped. One read transaction for all.
+    public func withPostings(_ terms: [String], begin: (_ term: Int, _ documentFrequency: Int) throws -> Void,
+                             _ body: (_ term: Int, _ page: UnsafeRawBufferPointer) throws -> Void) throws {
         guard let postings else { return }
         try environment.read { txn in
             for (index, term) in terms.enumerated() {
-                try txn.forEachDuplicatePage(Array(term.utf8), in: postings) { try body(index, $0) }
-                try termDone(index)
+                try txn.forEachDuplicatePage(Array(term.utf8), in: postings, begin: { try begin(index, $0) }) { try body(index, $0) }
             }
         }
     }
@@ -89,15 +110,31 @@ extension EmbeddingStore {
             let end = min(start + batch, count)
             try environment.write { txn in
                 var statistics: LexicalStatistics = try readMeta(Self.lexicalStatisticsKey, txn) ?? LexicalStatistics()
+                var batch = LexicalBatch()
                 for id in start..<end {
                     guard let key = try txn.get(Self.key(id), in: external) else { continue }
                     let text = try txn.withValue(key, in: passages) { $0.map { String(decoding: $0, as: UTF8.self) } } ?? ""
-                    try addLexical(id, terms: analyze(text), txn, &statistics)
+                    batch.add(id, terms: analyze(text))
                 }
+                try write(batch, txn, &statistics)
                 try writeMeta(Self.lexicalStatisticsKey, statistics, txn)
             }
             start = end
             progress(end)
+        }
+    }
+
+    /// Writes a batch's postings, one bulk put per term (ids ascending within each term, as
+    /// the batch collected them), and its lengths.
+    func write(_ batch: LexicalBatch, _ txn: LMDBTransaction, _ statistics: inout LexicalStatistics) throws {
+        guard let postings, let lengths else { return }
+        for (term, bytes) in batch.postings {
+            try bytes.withUnsafeBytes { try txn.putDuplicates(Array(term.utf8), $0, size: LexicalPosting.size, in: postings) }
+        }
+        for (id, length) in batch.lengths {
+            try txn.put(Self.key(id), withUnsafeBytes(of: UInt32(clamping: length).littleEndian) { Array($0) }, in: lengths, append: true)
+            statistics.documents += 1
+            statistics.totalLength += length
         }
     }
 

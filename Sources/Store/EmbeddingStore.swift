@@ -133,6 +133,7 @@ public final class EmbeddingStore: @unchecked Sendable {
             var progress = progress
             var generation: Int = try readMeta("generation", txn) ?? 0
             var statistics: LexicalStatistics = try readMeta(Self.lexicalStatisticsKey, txn) ?? LexicalStatistics()
+            var newPostings = LexicalBatch()
             try values.withUnsafeBytes { raw in
                 for (row, record) in records.enumerated() {
                     let key = Array(record.id.utf8)
@@ -163,7 +164,7 @@ public final class EmbeddingStore: @unchecked Sendable {
                     try txn.put(internalKey, key, in: external, append: true)
                     try txn.put(internalKey, vector, in: vectors, append: true)
                     if let checksums { try txn.put(internalKey, checksum, in: checksums, append: true) }
-                    if let lexical { try addLexical(next, terms: lexical(record.text), txn, &statistics) }
+                    if let lexical { newPostings.add(next, terms: lexical(record.text)) }
                     next += 1
                     result.stored += 1
                 }
@@ -171,7 +172,10 @@ public final class EmbeddingStore: @unchecked Sendable {
             progress.skippedDuplicates += result.skipped
             progress.replacedDuplicates += result.replaced
             try writeMeta("progress", progress, txn)
-            if lexical != nil { try writeMeta(Self.lexicalStatisticsKey, statistics, txn) }
+            if lexical != nil {
+                try write(newPostings, txn, &statistics)
+                try writeMeta(Self.lexicalStatisticsKey, statistics, txn)
+            }
             if result.replaced > 0 {
                 generation += 1
                 try writeMeta("generation", generation, txn)

@@ -222,6 +222,21 @@ public final class LMDBTransaction {
         if rc != MDB_NOTFOUND { try check(rc, environment.path, "scan \(db.name)") }
     }
 
+    /// Adds `count` values of `size` bytes each, laid end to end in `values`, under `key` of a
+    /// DUPFIXED database in one call (LMDB's MDB_MULTIPLE): a term's postings of a whole batch.
+    public func putDuplicates(_ key: some ContiguousBytes, _ values: UnsafeRawBufferPointer, size: Int, in db: LMDBDatabase) throws {
+        guard size > 0, values.count >= size else { return }
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.handle, &cursor), environment.path, "cursor on \(db.name)")
+        defer { mdb_cursor_close(cursor) }
+        try key.withUnsafeBytes { keyBytes in
+            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            var data = [MDB_val(mv_size: size, mv_data: UnsafeMutableRawPointer(mutating: values.baseAddress)),
+                        MDB_val(mv_size: values.count / size, mv_data: nil)]
+            try check(mdb_cursor_put(cursor, &k, &data, UInt32(MDB_MULTIPLE)), environment.path, "put postings in \(db.name)")
+        }
+    }
+
     /// Removes one value of `key` from a database with duplicates (or the key, when `value` is nil).
     public func delete(_ key: some ContiguousBytes, value: [UInt8]?, in db: LMDBDatabase) throws {
         try key.withUnsafeBytes { keyBytes in
@@ -240,8 +255,10 @@ public final class LMDBTransaction {
     }
 
     /// Hands every value of `key` in a DUPFIXED database to `body`, a page of values at a time
-    /// (consecutive `valueSize`-byte values, in sorted order); nothing when the key is absent.
-    public func forEachDuplicatePage(_ key: some ContiguousBytes, in db: LMDBDatabase, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// (consecutive fixed-size values, in sorted order), after telling `begin` how many there
+    /// are; neither is called when the key is absent.
+    public func forEachDuplicatePage(_ key: some ContiguousBytes, in db: LMDBDatabase, begin: (Int) throws -> Void = { _ in },
+                                     _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         var cursor: OpaquePointer?
         try check(mdb_cursor_open(handle, db.handle, &cursor), environment.path, "cursor on \(db.name)")
         defer { mdb_cursor_close(cursor) }
@@ -251,6 +268,9 @@ public final class LMDBTransaction {
             var rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_KEY)
             if rc == MDB_NOTFOUND { return }
             try check(rc, environment.path, "postings in \(db.name)")
+            var count = 0
+            try check(mdb_cursor_count(cursor, &count), environment.path, "postings in \(db.name)")
+            try begin(count)
             rc = mdb_cursor_get(cursor, &k, &v, MDB_GET_MULTIPLE)
             while rc == MDB_SUCCESS {
                 try body(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))

@@ -21,12 +21,50 @@ public struct LexicalAnalyzer: Sendable, Equatable, Codable {
     /// The terms of `text` in order, repeats kept (term frequencies count them).
     public func terms(_ text: String) -> [String] {
         var terms: [String] = []
+        forEachTerm(text) { terms.append($0) }
+        return terms
+    }
+
+    /// Term frequencies of `text`.
+    public func frequencies(_ text: String) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        forEachTerm(text) { counts[$0, default: 0] += 1 }
+        return counts
+    }
+
+    /// Calls `body` with each term of `text` in order.
+    ///
+    /// ASCII text (nearly all of a typical corpus) is scanned as bytes, lowercased in place;
+    /// other text goes through Unicode lowercasing and scalar properties.
+    public func forEachTerm(_ text: String, _ body: (String) -> Void) {
+        var text = text
+        let handled: Bool = text.withUTF8 { bytes in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return false }
+            var term = [UInt8]()
+            term.reserveCapacity(32)
+            func flush() {
+                if term.count >= 2, !(removesStopWords && term.count <= Self.longestStopWord && Self.englishStopWords.contains(String(decoding: term, as: UTF8.self))) {
+                    body(String(decoding: term, as: UTF8.self))
+                }
+                term.removeAll(keepingCapacity: true)
+            }
+            for byte in bytes {
+                switch byte {
+                case 0x41...0x5A: term.append(byte | 0x20)
+                case 0x61...0x7A, 0x30...0x39, 0x5F: term.append(byte)
+                default: flush()
+                }
+            }
+            flush()
+            return true
+        }
+        if handled { return }
         var current = String.UnicodeScalarView()
         var length = 0
         func flush() {
             if length >= 2 {
                 let term = String(current)
-                if !(removesStopWords && Self.englishStopWords.contains(term)) { terms.append(term) }
+                if !(removesStopWords && Self.englishStopWords.contains(term)) { body(term) }
             }
             current.removeAll(keepingCapacity: true)
             length = 0
@@ -40,8 +78,10 @@ public struct LexicalAnalyzer: Sendable, Equatable, Codable {
             }
         }
         flush()
-        return terms
     }
+
+    /// Bytes of the longest stop word: longer terms skip the set lookup.
+    static let longestStopWord = englishStopWords.map(\.utf8.count).max() ?? 0
 
     /// Python's `\w` for str patterns: alphanumeric in Unicode's sense, or underscore.
     @inline(__always)
