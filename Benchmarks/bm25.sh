@@ -48,7 +48,7 @@ PY
     echo "# BM25: densekit against bm25s"
     echo
     echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
-    echo "- machine: $machine; densekit BLAS core $("$dk" system 2>/dev/null | awk '/core in use/ {print $NF; exit}')"
+    echo "- machine: $machine; densekit BLAS core $("$dk" system --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["blas_core"])') (BM25 uses no BLAS)"
     echo "- reference: $ref_json"
     echo "- load average before / after: $load_before / $load_after"
     echo "- densekit: \`$dk index rebuild --index $index --bm25\`, then \`$dk search --index $index --retriever bm25 --queries $data/queries.dev.tsv -k 100 --threads 2 -o $out/bm25.densekit.tsv\`"
