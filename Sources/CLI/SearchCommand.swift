@@ -23,10 +23,12 @@ struct Search: ParsableCommand {
     @Option(name: .long, help: "Index folder.")
     var index: String
 
-    @Option(name: .long, help: "dense (the index's model and FAISS) or bm25 (the index's BM25 index).")
+    @Option(name: .long, help: "dense (the index's model and FAISS), bm25 (the index's BM25 index) or hybrid (both, fused).")
     var retriever: Retriever = .dense
 
-    enum Retriever: String, ExpressibleByArgument { case dense, bm25 }
+    enum Retriever: String, ExpressibleByArgument { case dense, bm25, hybrid }
+
+    @OptionGroup var fusion: FusionOptionGroup
 
     @Argument(help: "Query texts.")
     var query: [String] = []
@@ -94,6 +96,19 @@ struct Search: ParsableCommand {
         case .bm25:
             let searcher = try LexicalSearcher(folder: folder, log: { warn($0) })
             retrieve = { try searcher.search($0, k: $1, includeText: $2, threads: threadCount, progress: $3, log: { warn($0) }) }
+        case .hybrid:
+            let dense = try Searcher(folder: folder, model: model.map { URL(fileURLWithPath: $0) }, log: { warn($0) })
+            FaissIndex.setThreads(threadCount)
+            if let nprobe { try dense.index.setNProbe(nprobe) }
+            if let efSearch { try dense.index.setEfSearch(efSearch) }
+            let lexical = try LexicalSearcher(folder: folder, log: { _ in })
+            let fuser = fusion.fusion(alphaDefault: 0.5)
+            retrieve = { queries, k, includeText, progress in
+                let depth = max(k, fuser.depth)
+                let denseHits = try dense.search(queries, k: depth, includeText: includeText, encode: encode, progress: progress)
+                let lexicalHits = try lexical.search(queries, k: depth, includeText: includeText, threads: threadCount, log: { warn($0) })
+                return zip(denseHits, lexicalHits).map { fuser.fuse(hits: [$0, $1], k: k) }
+            }
         }
         let reranker = try rerank.map { Reranker(model: try ModelFolder(URL(fileURLWithPath: $0)).loadCrossEncoder(), depth: max(k, rerankDepth)) }
         let depth = reranker?.depth ?? k
