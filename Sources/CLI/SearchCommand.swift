@@ -101,14 +101,9 @@ struct Search: ParsableCommand {
             FaissIndex.setThreads(threadCount)
             if let nprobe { try dense.index.setNProbe(nprobe) }
             if let efSearch { try dense.index.setEfSearch(efSearch) }
-            let lexical = try LexicalSearcher(folder: folder, log: { _ in })
-            let fuser = fusion.fusion(alphaDefault: 0.5)
-            retrieve = { queries, k, includeText, progress in
-                let depth = max(k, fuser.depth)
-                let denseHits = try dense.search(queries, k: depth, includeText: includeText, encode: encode, progress: progress)
-                let lexicalHits = try lexical.search(queries, k: depth, includeText: includeText, threads: threadCount, log: { warn($0) })
-                return zip(denseHits, lexicalHits).map { fuser.fuse(hits: [$0, $1], k: k) }
-            }
+            let hybrid = HybridSearcher(dense: dense, lexical: try LexicalSearcher(folder: folder, log: { _ in }),
+                                        fusion: fusion.fusion(alphaDefault: 0.5), encode: encode, threads: threadCount)
+            retrieve = { try hybrid.search($0, k: $1, includeText: $2, progress: $3, log: { warn($0) }) }
         }
         let reranker = try rerank.map { Reranker(model: try ModelFolder(URL(fileURLWithPath: $0)).loadCrossEncoder(), depth: max(k, rerankDepth)) }
         let depth = reranker?.depth ?? k

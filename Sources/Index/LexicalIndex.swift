@@ -62,6 +62,15 @@ public final class LexicalIndex: @unchecked Sendable {
         func set(_ index: Int, _ value: Result<[(id: Int, score: Float)], any Error>) { lock.withLock { values[index] = value } }
     }
 
+    /// BM25 scores of `query` for the passages `ids` (internal ids); ids the query's terms do
+    /// not occur in are absent.
+    public func scores(_ query: String, ids: [Int]) throws -> [Int: Float] {
+        var buffer = [Float](repeating: 0, count: lengthNorms.count)
+        let all = try search(query, k: Int.max, scores: &buffer)
+        let wanted = Set(ids)
+        return Dictionary(all.filter { wanted.contains($0.id) }.map { ($0.id, $0.score) }, uniquingKeysWith: { a, _ in a })
+    }
+
     /// One query, with a zeroed score buffer of `lengthNorms.count` that is zeroed again after.
     private func search(_ query: String, k: Int, scores: inout [Float]) throws -> [(id: Int, score: Float)] {
         let terms = analyzer.terms(query)
