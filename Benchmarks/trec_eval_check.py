@@ -126,24 +126,16 @@ def write_run(path, fmt, rows):
 def reference_run(path):
     """The file as trec_eval reads it, for pytrec_eval: qid -> {docid: score}, plus the number of
     repeated documents (kept once, with their highest score = best position)."""
-    run, repeated, fmt = {}, 0, None
-    with open(path) as f:
-        for line in f:
-            p = line.split()
-            if not p:
-                continue
-            if fmt is None:
-                fmt = "trec" if len(p) >= 6 else "msmarco"
-            if fmt == "trec":
-                qid, doc, score = p[0], p[2], float(p[4])
-            else:
-                qid, doc, score = p[0], p[1], -float(p[2])
-            d = run.setdefault(qid, {})
-            if doc in d:
-                repeated += 1
-                d[doc] = max(d[doc], score)
-            else:
-                d[doc] = score
+    fmt, rows = read_run(path)
+    run, repeated = {}, 0
+    for qid, doc, rank, score, _ in rows:
+        value = float(score) if fmt == "trec" else -float(rank)
+        d = run.setdefault(qid, {})
+        if doc in d:
+            repeated += 1
+            d[doc] = max(d[doc], value)
+        else:
+            d[doc] = value
     return fmt, run, repeated
 
 

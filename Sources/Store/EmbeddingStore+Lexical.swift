@@ -138,27 +138,22 @@ extension EmbeddingStore {
         }
     }
 
-    func addLexical(_ id: Int, terms: [String: Int], _ txn: LMDBTransaction, _ statistics: inout LexicalStatistics) throws {
+    /// Adds one passage's postings and length (or, `removing`, takes them back: a replaced
+    /// passage's old text).
+    func updateLexical(_ id: Int, terms: [String: Int], removing: Bool = false, _ txn: LMDBTransaction, _ statistics: inout LexicalStatistics) throws {
         guard let postings, let lengths else { return }
         var length = 0
         for (term, frequency) in terms {
-            try txn.put(Array(term.utf8), LexicalPosting(id: id, frequency: frequency).bytes, in: postings)
+            let posting = LexicalPosting(id: id, frequency: frequency).bytes
+            if removing { try txn.delete(Array(term.utf8), value: posting, in: postings) } else { try txn.put(Array(term.utf8), posting, in: postings) }
             length += frequency
         }
-        try txn.put(Self.key(id), withUnsafeBytes(of: UInt32(clamping: length).littleEndian) { Array($0) }, in: lengths)
-        statistics.documents += 1
-        statistics.totalLength += length
-    }
-
-    func removeLexical(_ id: Int, terms: [String: Int], _ txn: LMDBTransaction, _ statistics: inout LexicalStatistics) throws {
-        guard let postings, let lengths else { return }
-        var length = 0
-        for (term, frequency) in terms {
-            try txn.delete(Array(term.utf8), value: LexicalPosting(id: id, frequency: frequency).bytes, in: postings)
-            length += frequency
+        if removing {
+            try txn.delete(Self.key(id), value: nil, in: lengths)
+        } else {
+            try txn.put(Self.key(id), withUnsafeBytes(of: UInt32(clamping: length).littleEndian) { Array($0) }, in: lengths)
         }
-        try txn.delete(Self.key(id), value: nil, in: lengths)
-        statistics.documents -= 1
-        statistics.totalLength -= length
+        statistics.documents += removing ? -1 : 1
+        statistics.totalLength += removing ? -length : length
     }
 }

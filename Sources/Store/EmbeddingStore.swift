@@ -148,8 +148,8 @@ public final class EmbeddingStore: @unchecked Sendable {
                         case .replace:
                             if let lexical {
                                 let oldText = try txn.withValue(key, in: passages) { $0.map { String(decoding: $0, as: UTF8.self) } } ?? ""
-                                try removeLexical(Self.id(existing), terms: lexical(oldText), txn, &statistics)
-                                try addLexical(Self.id(existing), terms: lexical(record.text), txn, &statistics)
+                                try updateLexical(Self.id(existing), terms: lexical(oldText), removing: true, txn, &statistics)
+                                try updateLexical(Self.id(existing), terms: lexical(record.text), txn, &statistics)
                             }
                             try txn.put(key, Array(record.text.utf8), in: passages)
                             try txn.put(existing, vector, in: vectors)
