@@ -76,7 +76,8 @@ public struct TrainingData: Sendable {
         while let (_, query) = try queryReader.nextRecord() { queryTexts[query.id] = query.text }
         let judgments = try QrelsReader.read(path: qrels)
         let relevant = judgments.mapValues { docs in docs.filter { $0.value > 0 }.map(\.key) }
-        let negativeLists = try negatives.map { try readNegatives($0) } ?? [:]
+        var negativeLines: [String: Int] = [:]
+        let negativeLists = try negatives.map { try readNegatives($0, lines: &negativeLines) } ?? [:]
 
         var unknown = UnknownIds()
         for (qid, docs) in judgments {
@@ -90,6 +91,16 @@ public struct TrainingData: Sendable {
             unknown.negativeIds += pids.count
             unknown.unknownNegativeIds += pids.filter { passages[$0] == nil }.count
         }
+        // A negatives file is made for one collection and query set: any id it names that they
+        // lack is a mistake, reported where it is.
+        if let negatives, !allowUnknown {
+            for (qid, line) in negativeLines.sorted(by: { $0.value < $1.value }) {
+                if queryTexts[qid] == nil { throw CorpusError(path: negatives, line: line, reason: "query '\(qid)' is not in \(queries) (--skip-bad-lines to skip unknown ids)") }
+                if let pid = negativeLists[qid]?.first(where: { passages[$0] == nil }) {
+                    throw CorpusError(path: negatives, line: line, reason: "passage '\(pid)' is not in \(collection) (--skip-bad-lines to skip unknown ids)")
+                }
+            }
+        }
         if unknown.worstShare > unknownShareLimit && !allowUnknown, let summary = unknown.summary {
             throw TrainingDataError(message: "\(qrels)\(negatives.map { ", \($0)" } ?? ""): \(summary) (more than \(Int(unknownShareLimit * 100))%: files of another split or collection?); pass --skip-bad-lines to train on the known ids")
         }
@@ -102,11 +113,18 @@ public struct TrainingData: Sendable {
     ///
     /// - Throws: `CorpusError` with the line for a line without a tab.
     public static func readNegatives(_ path: String) throws -> [String: [String]] {
+        var lines: [String: Int] = [:]
+        return try readNegatives(path, lines: &lines)
+    }
+
+    /// As `readNegatives(_:)`, also giving the first line of each query.
+    static func readNegatives(_ path: String, lines: inout [String: Int]) throws -> [String: [String]] {
         let reader = try LineReader(path: path)
         var negatives: [String: [String]] = [:]
         while let line = try reader.nextLine() {
             guard !line.text.isEmpty else { continue }
             let (qid, list) = try TextFile.splitIdText(line.text, path: path, line: line.number)
+            if lines[qid] == nil { lines[qid] = line.number }
             negatives[qid, default: []].append(contentsOf: list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }
         return negatives

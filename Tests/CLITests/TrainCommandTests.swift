@@ -104,5 +104,11 @@ import Testing
         let mixed = try CommandRunner.temporaryFile(Array((try String(contentsOfFile: qrels, encoding: .utf8) + "q1\t0\tgone\t1\n").utf8), name: "qrels.tsv")
         let skipped = try train(["--skip-bad-lines"], out: fresh, qrels: mixed)
         #expect(skipped.status == 0 && skipped.stderr.contains("1 of 17 qrels lines name a passage not in the collection"), "\(skipped.stderr)")
+
+        // A negatives file naming a passage the collection lacks: an error at its line.
+        let negatives = try CommandRunner.temporaryFile(Array("q0\tp1,p2\nq1\tp3,ghost\n".utf8), name: "negatives.tsv")
+        let unknown = try train(["--negatives", negatives, "--overwrite"], out: fresh)
+        #expect(unknown.status == 1 && unknown.stderr.contains("\(negatives):2: passage 'ghost' is not in"), "\(unknown.stderr)")
+        #expect(try train(["--negatives", negatives, "--overwrite", "--skip-bad-lines"], out: fresh).status == 0)
     }
 }
