@@ -46,12 +46,7 @@ struct Fuse: ParsableCommand {
     @OptionGroup var fusion: FusionOptionGroup
     @Option(name: .short, help: "Documents per query in the fused run.")
     var k = 1_000
-    @Option(name: [.short, .long], help: "Fused run file (default standard output).")
-    var output = "-"
-    @Option(name: .long, help: "Output format: msmarco or trec.")
-    var format: Search.RunFormatOption = .trec
-    @Option(name: .long, help: "Run tag (trec format).")
-    var tag = "densekit-fused"
+    @OptionGroup var runOutput: RunOutputOptions
 
     func validate() throws {
         guard runs.count >= 2 else { throw ValidationError("give two or more --run files") }
@@ -69,7 +64,7 @@ struct Fuse: ParsableCommand {
             }
             rankings.append(run)
         }
-        let writer = try RunWriter(path: output, format: format == .trec ? .trec : .msmarco, tag: tag)
+        let writer = try runOutput.writer(defaultFormat: .trec, defaultTag: "densekit-fused")
         let queries = Set(rankings.flatMap { $0.rankings.keys }).sorted()
         for query in queries {
             let lists = rankings.map { run in (run.rankings[query] ?? []).map { (id: $0.docId, score: $0.score ?? 0) } }

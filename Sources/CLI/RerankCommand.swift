@@ -32,12 +32,7 @@ struct Rerank: ParsableCommand {
     var index: String?
     @Option(name: .long, help: "Passages reranked per query.")
     var depth = 100
-    @Option(name: [.short, .long], help: "Run file to write (default standard output).")
-    var output = "-"
-    @Option(name: .long, help: "Run file format: msmarco or trec.")
-    var format: Search.RunFormatOption = .msmarco
-    @Option(name: .long, help: "Run tag (trec format).")
-    var tag = "densekit-rerank"
+    @OptionGroup var runOutput: RunOutputOptions
     @Option(name: .long, help: "Pairs per forward pass.")
     var batchSize = 32
     @Option(name: .long, help: "Truncate each (query, passage) pair to this many tokens (default: the model's).")
@@ -67,7 +62,7 @@ struct Rerank: ParsableCommand {
         let passages = try collection.map { try Reranker.passages(needed, collection: $0) }
             ?? Reranker.passages(needed, store: try IndexFolder(path: index ?? "", access: .readOnly).store)
         // Opened before the scoring: an unwritable output is found before the work, not after it.
-        let writer = try RunWriter(path: output, format: format == .trec ? .trec : .msmarco, tag: tag)
+        let writer = try runOutput.writer(defaultFormat: .msmarco, defaultTag: "densekit-rerank")
         let pairCount = rankings.reduce(0) { $0 + min($1.1.count, depth) }
         let progress = Progress("rerank", total: pairCount, unit: "pairs", quiet: quiet)
         let reranked: [(queryId: String, ranked: [(id: String, score: Double)])]

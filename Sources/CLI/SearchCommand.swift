@@ -39,14 +39,9 @@ struct Search: ParsableCommand {
     @Option(name: .short, help: "Results per query.")
     var k = 10
 
-    @Option(name: [.short, .long], help: "Run file to write (with --queries; default standard output).")
-    var output = "-"
 
-    @Option(name: .long, help: "Run file format: msmarco or trec.")
-    var format: RunFormatOption = .msmarco
 
-    @Option(name: .long, help: "Run tag (trec format).")
-    var tag = "densekit"
+    @OptionGroup var runOutput: RunOutputOptions
 
     @Flag(name: .long, help: "JSON output for command-line queries.")
     var json = false
@@ -72,7 +67,6 @@ struct Search: ParsableCommand {
     @Flag(name: .long, help: "No progress on stderr.")
     var quiet = false
 
-    enum RunFormatOption: String, ExpressibleByArgument { case msmarco, trec }
 
     func validate() throws {
         guard k > 0, k <= FaissIndex.maximumK else { throw ValidationError("-k must be between 1 and \(FaissIndex.maximumK), not \(k)") }
@@ -124,7 +118,7 @@ struct Search: ParsableCommand {
             ids.append(query.id)
             texts.append(query.text)
         }
-        let writer = try RunWriter(path: output, format: format == .trec ? .trec : .msmarco, tag: tag)
+        let writer = try runOutput.writer(defaultFormat: .msmarco, defaultTag: "densekit")
         let progress = Progress("search", total: texts.count, unit: "queries", quiet: quiet)
         var results = try retrieve(texts, depth, reranker != nil) { progress.update($0) }
         progress.finish()
