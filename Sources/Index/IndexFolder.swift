@@ -12,6 +12,9 @@ import Foundation
 /// the missing vectors added; a missing, truncated, foreign or stale file is rebuilt from the
 /// store's vectors, with a warning. No crash point leaves an index that silently disagrees
 /// with its store.
+///
+/// Writers hold `build.lock` (`BuildLock`), so two builds never interleave; readers take no
+/// lock, and a folder they cannot write (or one being built) is repaired in memory only.
 public final class IndexFolder: @unchecked Sendable {
     public let path: String
     public let store: EmbeddingStore
