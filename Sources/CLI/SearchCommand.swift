@@ -80,28 +80,29 @@ struct Search: ParsableCommand {
         let encode = EncodeOptions(batchSize: 64, threads: threadCount)
         /// The first stage: `k` hits per query from the chosen retriever.
         let retrieve: (_ queries: [String], _ k: Int, _ includeText: Bool, _ progress: (Int) -> Void) throws -> [[Hit]]
-        switch retriever {
-        case .dense:
+        /// The index's model and FAISS index, with the search-time parameters given.
+        func denseSearcher() throws -> Searcher {
             let searcher = try Searcher(folder: folder, model: model.map { URL(fileURLWithPath: $0) }, log: { warn($0) })
             FaissIndex.setThreads(threadCount)
             if let nprobe { try searcher.index.setNProbe(nprobe) }
             if let efSearch { try searcher.index.setEfSearch(efSearch) }
+            return searcher
+        }
+        switch retriever {
+        case .dense:
+            let searcher = try denseSearcher()
             retrieve = { try searcher.search($0, k: $1, includeText: $2, encode: encode, progress: $3) }
         case .bm25:
             let searcher = try LexicalSearcher(folder: folder, log: { warn($0) })
             retrieve = { try searcher.search($0, k: $1, includeText: $2, threads: threadCount, progress: $3, log: { warn($0) }) }
         case .hybrid:
-            let dense = try Searcher(folder: folder, model: model.map { URL(fileURLWithPath: $0) }, log: { warn($0) })
-            FaissIndex.setThreads(threadCount)
-            if let nprobe { try dense.index.setNProbe(nprobe) }
-            if let efSearch { try dense.index.setEfSearch(efSearch) }
-            let hybrid = HybridSearcher(dense: dense, lexical: try LexicalSearcher(folder: folder, log: { _ in }),
+            let hybrid = HybridSearcher(dense: try denseSearcher(), lexical: try LexicalSearcher(folder: folder, log: { _ in }),
                                         fusion: fusion.fusion(alphaDefault: 0.5), encode: encode, threads: threadCount)
             retrieve = { try hybrid.search($0, k: $1, includeText: $2, progress: $3, log: { warn($0) }) }
         }
         let reranker = try rerank.map { Reranker(model: try ModelFolder(URL(fileURLWithPath: $0)).loadCrossEncoder(), depth: max(k, rerankDepth)) }
         let depth = reranker?.depth ?? k
-        /// The dense hits, reranked when asked, cut to k.
+        /// The first stage's hits, reranked when asked, cut to k.
         func finish(_ hits: [[Hit]], _ texts: [String]) -> [[Hit]] {
             guard let reranker else { return hits }
             return reranker.rerank(hits, queries: texts, options: EncodeOptions(batchSize: 32, threads: threadCount)).map { Array($0.prefix(k)) }
