@@ -217,7 +217,7 @@ struct TrainingDataOptions: ParsableArguments {
     var queries: String
     @Option(name: .long, help: "Training qrels.")
     var qrels: String
-    @Flag(name: .long, help: "Train on the known ids when more than 5% of the qrels or negatives name unknown queries or passages (otherwise an error).")
+    @Flag(name: .long, help: "Train on the known ids when the negatives name unknown queries or passages, or more than 5% of the qrels do (otherwise an error).")
     var skipBadLines = false
 
     /// Reads the passages, queries, qrels and `negatives` (when given); says what they name

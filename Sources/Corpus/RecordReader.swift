@@ -37,7 +37,7 @@ public final class RecordReader<Record: TextRecord> {
     /// Blank lines are passed over. Under `.skip`, bad lines are too, and counted in `report`.
     /// - Throws: `CorpusError` naming the file and line: no tab, invalid JSON, a missing or
     ///   mistyped field, an empty id, invalid UTF-8; or a file that cannot be read.
-    /// Lines where each query id was read (queries only), to refuse a second one.
+    /// Lines where each id was read (records whose ids are unique only), to refuse a second one.
     private var firstLineOfId: [String: Int] = [:]
 
     public func nextRecord() throws(CorpusError) -> (line: Int, record: Record)? {
@@ -51,8 +51,7 @@ public final class RecordReader<Record: TextRecord> {
         }) else { return nil }
         source.report.records += 1
         if record.text.isEmpty { source.report.emptyTexts += 1 }
-        // Two texts under one query id: which one a run or a metric meant is unknowable.
-        if Record.self == Query.self {
+        if Record.idsAreUnique {
             if let first = firstLineOfId.updateValue(line, forKey: record.id) {
                 throw CorpusError(path: path, line: line, reason: "duplicate query id '\(record.id)' (first at line \(first))")
             }

@@ -10,6 +10,9 @@ public protocol TextRecord: Sendable, Hashable {
     init(id: String, text: String)
     /// The id's name in messages: MS MARCO calls them "pid" and "qid".
     static var idName: String { get }
+    /// Whether the reader refuses an id read twice. Queries: two texts under one id make
+    /// every run and metric ambiguous. Passages: no, the store's --on-duplicate policy decides.
+    static var idsAreUnique: Bool { get }
 }
 
 /// A passage (document) of a collection.
@@ -28,6 +31,7 @@ public struct Passage: TextRecord {
 
     /// "pid", MS MARCO's name for passage ids.
     public static var idName: String { "pid" }
+    public static var idsAreUnique: Bool { false }
 }
 
 /// A query (topic) to search for.
@@ -36,6 +40,8 @@ public struct Query: TextRecord {
     public let id: String
     /// The query text.
     public let text: String
+
+    public static var idsAreUnique: Bool { true }
 
     /// A query with `id` and `text`.
     public init(id: String, text: String) {

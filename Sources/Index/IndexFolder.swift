@@ -199,16 +199,24 @@ public final class IndexFolder: @unchecked Sendable {
         }
         guard ["Flat", "IDMap,Flat"].contains(record.factory), record.covered > 0 else { return result }
         let sample = Array(Set((0..<min(sampleSize, record.covered)).map { $0 * record.covered / min(sampleSize, record.covered) })).sorted()
-        var vectors = [Float](repeating: 0, count: dimension)
+        // A damaged vector is listed by the store's check already: only readable ones are searched,
+        // all in one FAISS call.
+        var vectors: [Float] = []
+        var searched: [Int] = []
+        var vector = [Float](repeating: 0, count: dimension)
         for id in sample {
-            // A damaged vector is listed by the store's check already.
-            guard (try? vectors.withUnsafeMutableBufferPointer { try store.readVectors(id..<(id + 1), dimension: dimension, into: $0.baseAddress!) }) != nil else { continue }
-            let (scores, ids) = try vectors.withUnsafeBufferPointer { try index.search($0.baseAddress!, count: 1, k: 1) }
+            guard (try? vector.withUnsafeMutableBufferPointer { try store.readVectors(id..<(id + 1), dimension: dimension, into: $0.baseAddress!) }) != nil else { continue }
+            vectors += vector
+            searched.append(id)
+        }
+        guard !searched.isEmpty else { return result }
+        let (scores, ids) = try vectors.withUnsafeBufferPointer { try index.search($0.baseAddress!, count: searched.count, k: 1) }
+        for (row, id) in searched.enumerated() {
             // A duplicate passage may come first with the same score; anything else is wrong.
-            let own = vectors.reduce(Float(0)) { $0 + $1 * $1 }
+            let own = vectors[(row * dimension)..<((row + 1) * dimension)].reduce(Float(0)) { $0 + $1 * $1 }
             let expectedScore = index.metric == .l2 ? 0 : own
-            if ids.first != Int64(id) && abs((scores.first ?? .infinity) - expectedScore) > 1e-4 * max(1, abs(expectedScore)) {
-                result.report("\(faissPath): stored vector \(id) does not find itself (best: \(ids.first ?? -1) at \(scores.first ?? .nan)); run `densekit index rebuild`")
+            if ids[row] != Int64(id) && abs(scores[row] - expectedScore) > 1e-4 * max(1, abs(expectedScore)) {
+                result.report("\(faissPath): stored vector \(id) does not find itself (best: \(ids[row]) at \(scores[row])); run `densekit index rebuild`")
             }
         }
         return result
