@@ -18,9 +18,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // MARK: Bridges to system libraries (Debian: libopenblas-dev, liblmdb-dev, libfaiss-dev).
+        // MARK: Bridges to system libraries (Debian: libopenblas-dev, liblmdb-dev, libfaiss-dev, libstemmer-dev).
         .systemLibrary(name: "COpenBLAS", path: "Sources/Bridges/COpenBLAS"),
         .systemLibrary(name: "CLMDB", path: "Sources/Bridges/CLMDB"),
+        .systemLibrary(name: "CStemmer", path: "Sources/Bridges/CStemmer"),
         .target(name: "CCPU", path: "Sources/Bridges/CCPU"),
         .target(name: "CKernels", path: "Sources/Bridges/CKernels"),
         .target(
@@ -35,7 +36,7 @@ let package = Package(
 
         // MARK: The pipeline.
         .target(name: "DensekitCorpus", path: "Sources/Corpus"),
-        .target(name: "DensekitTokenizer", path: "Sources/Tokenizer"),
+        .target(name: "DensekitTokenizer", dependencies: ["CStemmer"], path: "Sources/Tokenizer"),
         .target(name: "DensekitTensor", dependencies: ["COpenBLAS", "CCPU", "CKernels"], path: "Sources/Tensor"),
         .target(
             name: "DensekitEncoder",
@@ -64,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "DensekitCLI",
             dependencies: [
-                "DensekitCorpus", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch", "DensekitEvaluation", "DensekitTraining",
+                "DensekitCorpus", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch", "DensekitEvaluation", "DensekitLosses", "DensekitTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"
@@ -89,7 +90,7 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["DensekitEvaluation", "DensekitTestSupport"], path: "Tests/EvaluationTests"),
         .testTarget(name: "StoreTests", dependencies: ["DensekitStore", "DensekitTestSupport"], path: "Tests/StoreTests"),
         .testTarget(
-            name: "IndexTests", dependencies: ["DensekitIndex", "DensekitSearch", "DensekitTensor", "DensekitTestSupport"], path: "Tests/IndexTests"
+            name: "IndexTests", dependencies: ["DensekitIndex", "DensekitSearch", "DensekitEncoder", "DensekitTensor", "DensekitTestSupport"], path: "Tests/IndexTests"
         ),
         .testTarget(name: "LayoutTests", path: "Tests/LayoutTests"),
         .testTarget(name: "TensorTests", dependencies: ["DensekitTensor", "CKernels"], path: "Tests/TensorTests"),

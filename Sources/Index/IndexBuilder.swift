@@ -111,7 +111,7 @@ public struct IndexBuilder {
         }
         let dimension = encoder.dimension
         // The manifest decides (a resumed build keeps the settings it started with).
-        let lexical = try folder.manifest().lexical.map(LexicalAnalyzer.init(settings:)).map { analyzer in { (text: String) in analyzer.frequencies(text) } }
+        let lexical = try folder.manifest().lexical.map { try LexicalAnalyzer(settings: $0) }.map { analyzer in { (text: String) in analyzer.frequencies(text) } }
         var batch: [SourcePassage] = []
         func commit() throws {
             guard !batch.isEmpty else { return }

@@ -158,7 +158,7 @@ public final class IndexFolder: @unchecked Sendable {
     /// Builds the BM25 index anew from the stored passages with `settings` and records them in
     /// the manifest (which then says the folder has one).
     public func rebuildLexical(_ settings: LexicalSettings, progress: (Int) -> Void = { _ in }) throws {
-        let analyzer = LexicalAnalyzer(settings: settings)
+        let analyzer = try LexicalAnalyzer(settings: settings)
         var manifest = try manifest()
         // Cleared first: a rebuild killed half-way leaves no manifest claiming a full index.
         manifest.lexical = nil

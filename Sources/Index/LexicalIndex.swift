@@ -28,7 +28,7 @@ public final class LexicalIndex: @unchecked Sendable {
         }
         store = folder.store
         self.settings = settings
-        analyzer = LexicalAnalyzer(settings: settings)
+        analyzer = try LexicalAnalyzer(settings: settings)
         let count = try store.count()
         let statistics = try store.lexicalStatistics() ?? LexicalStatistics()
         documents = statistics.documents
@@ -136,8 +136,13 @@ public final class LexicalIndex: @unchecked Sendable {
 
 extension LexicalAnalyzer {
     /// The analyzer a lexical index's settings describe.
-    public init(settings: LexicalSettings) {
-        self.init(removesStopWords: settings.stopWords)
+    /// - Throws: `IndexError.invalid` for a stemmer this densekit does not know (an index
+    ///   written by a newer one).
+    public init(settings: LexicalSettings) throws(IndexError) {
+        guard let stemmer = StemmerKind(rawValue: settings.stemmer) else {
+            throw .invalid("the BM25 index uses the stemmer '\(settings.stemmer)', which this densekit does not have (it has \(StemmerKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        self.init(removesStopWords: settings.stopWords, stemmer: stemmer)
     }
 
 }

@@ -32,7 +32,8 @@ public struct StoreManifest: Codable, Equatable, Sendable {
 public struct LexicalSettings: Codable, Equatable, Sendable {
     /// English stop words removed.
     public var stopWords: Bool
-    /// "none" or "porter".
+    /// The stemmer's name (`StemmerKind`'s raw value: "none", "porter" or "english"); a string
+    /// here because the store sits below the tokenizer that knows the names.
     public var stemmer: String
     /// BM25's term-frequency saturation and length normalisation.
     public var k1: Double

@@ -1,6 +1,8 @@
-/// Text to the terms BM25 indexes and searches, as bm25s and Lucene's English analyzer without
-/// stemming do it: lowercase, tokens of two or more word characters (Python's `(?u)\b\w\w+\b`:
-/// Unicode letters, digits and `_`), the English stop words Lucene and bm25s remove.
+/// Text to the terms BM25 indexes and searches, as bm25s and Lucene's English analyzer do it:
+/// lowercase, tokens of two or more word characters (Python's `(?u)\b\w\w+\b`: Unicode
+/// letters, digits and `_`), the English stop words Lucene and bm25s remove, then the stemmer
+/// (none by default; Porter as Lucene's `EnglishAnalyzer`, or Snowball English as bm25s with
+/// PyStemmer), applied after stop-word removal as both do.
 ///
 /// Index and queries go through the same analyzer, recorded in the index manifest.
 public struct LexicalAnalyzer: Sendable, Equatable, Codable {
@@ -12,10 +14,12 @@ public struct LexicalAnalyzer: Sendable, Equatable, Codable {
 
     /// Remove `englishStopWords`.
     public var removesStopWords: Bool
+    public var stemmer: StemmerKind
 
     /// The analyzer bm25s uses with `stopwords="en"` and no stemmer.
-    public init(removesStopWords: Bool = true) {
+    public init(removesStopWords: Bool = true, stemmer: StemmerKind = .none) {
         self.removesStopWords = removesStopWords
+        self.stemmer = stemmer
     }
 
     /// The terms of `text` in order, repeats kept (term frequencies count them).
@@ -33,10 +37,16 @@ public struct LexicalAnalyzer: Sendable, Equatable, Codable {
     }
 
     /// Calls `body` with each term of `text` in order.
+    public func forEachTerm(_ text: String, _ body: (String) -> Void) {
+        guard let stemming = stemmer.make() else { return forEachToken(text, body) }
+        forEachToken(text) { body(stemming.stem($0)) }
+    }
+
+    /// `forEachTerm` before stemming.
     ///
     /// ASCII text (nearly all of a typical corpus) is scanned as bytes, lowercased in place;
     /// other text goes through Unicode lowercasing and scalar properties.
-    public func forEachTerm(_ text: String, _ body: (String) -> Void) {
+    private func forEachToken(_ text: String, _ body: (String) -> Void) {
         var text = text
         let handled: Bool = text.withUTF8 { bytes in
             guard bytes.allSatisfy({ $0 < 0x80 }) else { return false }

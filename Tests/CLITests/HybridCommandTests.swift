@@ -52,4 +52,27 @@ import Testing
         let refused = try CommandRunner.run(["fuse", "--run", a, "--run", msmarco, "--fusion", "linear"])
         #expect(refused.status == 1 && refused.stderr.contains("needs TREC runs"), "\(refused.stderr)")
     }
+
+    /// `--stemmer porter`: "connected" finds "connection"; the manifest records the stemmer, so
+    /// queries are stemmed as the passages were; a rebuild can change it.
+    @Test func porterStemmingIsRecordedAndUsed() throws {
+        let folder = try TinyModel.temporaryFolder()
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("model"), withIntermediateDirectories: true)
+        let model = try TinyModel.writeFolder(at: folder.appendingPathComponent("model")).path
+        let corpus = folder.appendingPathComponent("c.tsv").path
+        try "p1\tnetwork connections manager\np2\tconnected dots game\np3\tprinting tools\n".write(toFile: corpus, atomically: true, encoding: .utf8)
+        let index = folder.appendingPathComponent("index").path
+        let build = try CommandRunner.run(["index", "build", "--model", model, "--index", index, "--collection", corpus, "--stemmer", "porter", "--quiet"])
+        #expect(build.status == 0, "\(build.stderr)")
+        let stemmed = try CommandRunner.run(["search", "--index", index, "--retriever", "bm25", "-k", "3", "--json", "connecting"])
+        #expect(stemmed.status == 0, "\(stemmed.stderr)")
+        #expect(Set(try ids(stemmed)) == ["p1", "p2"])
+        let info = try CommandRunner.run(["index", "info", "--index", index])
+        #expect(info.stdout.contains("stemmer porter"), "\(info.stdout)")
+        #expect(try CommandRunner.run(["index", "rebuild", "--index", index, "--bm25", "--stemmer", "none"]).status == 0)
+        let plain = try CommandRunner.run(["search", "--index", index, "--retriever", "bm25", "-k", "3", "--json", "connecting"])
+        #expect(try ids(plain).isEmpty, "\(plain.stdout)")
+        let bad = try CommandRunner.run(["index", "build", "--model", model, "--index", index + "2", "--collection", corpus, "--stemmer", "lancaster"])
+        #expect(bad.status != 0 && bad.stderr.contains("porter"), "\(bad.stderr)")
+    }
 }

@@ -21,4 +21,16 @@ import Testing
         #expect(LexicalAnalyzer(removesStopWords: false).terms("It is the editor") == ["it", "is", "the", "editor"])
         #expect(LexicalAnalyzer.englishStopWords.count == 33)
     }
+
+    /// Snowball's published examples: Porter (1980) and English (Porter2) agree on plurals and
+    /// -ing, and differ on -ly ("fairly": Porter keeps "fairli", Porter2 strips to "fair").
+    /// Stemming follows stop-word removal and the two-character rule, as in Lucene and bm25s.
+    @Test func stemmersStemAfterStopWords() {
+        let text = "The caresses, ponies and connections were running fairly"
+        #expect(LexicalAnalyzer(stemmer: .porter).terms(text) == ["caress", "poni", "connect", "were", "run", "fairli"])
+        #expect(LexicalAnalyzer(stemmer: .english).terms(text) == ["caress", "poni", "connect", "were", "run", "fair"])
+        #expect(LexicalAnalyzer(stemmer: .none).terms(text) == ["caresses", "ponies", "connections", "were", "running", "fairly"])
+        // Non-ASCII terms go through the same stemmer.
+        #expect(LexicalAnalyzer(stemmer: .english).terms("Überraschungen cafés") == ["überraschungen", "café"])
+    }
 }
