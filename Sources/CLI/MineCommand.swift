@@ -28,7 +28,7 @@ struct Mine: ParsableCommand {
     @Option(name: .long, help: "Qrels of those queries (relevant passages are never negatives).")
     var qrels: String
     @Option(name: .long, help: "dense, bm25 or hybrid (RRF of both).")
-    var retriever: Search.Retriever = .dense
+    var retriever: RetrieverKind = .dense
     @Option(name: [.customLong("range-max"), .customShort("k")], help: "Candidates retrieved per query.")
     var rangeMax = HardNegativeMiner.Options().rangeMax
     @Option(name: [.customLong("range-min"), .customLong("skip")], help: "Candidates skipped at the top, after removing positives.")
@@ -90,28 +90,16 @@ struct Mine: ParsableCommand {
         let miner = HardNegativeMiner(options: options)
         let judged = all.filter { judgments[$0.id]?.contains(where: { $0.value > 0 }) == true }.count
         let progress = Progress("mine", total: judged, unit: "queries", quiet: quiet)
-        let text: (String) throws -> String? = { id in
-            try folder.store.internalId(of: id).flatMap { try folder.store.passages(internalIds: [$0])[0]?.text }
-        }
-        let rescorer = crossEncoder.map { model in
-            { (query: String, passages: [String]) throws -> [Float] in model.scores(passages.map { (query, $0) }).map(Float.init) }
-        }
-        let result: HardNegativeMiner.Result
-        switch retriever {
-        case .dense:
-            result = try miner.mine(queries: all, qrels: judgments, retriever: try Searcher(folder: folder, log: { warn($0) }),
-                                    text: text, rescore: rescorer) { progress.update($0) }
-        case .bm25:
-            result = try miner.mine(queries: all, qrels: judgments, retriever: try LexicalSearcher(folder: folder, log: { warn($0) }),
-                                    text: text, rescore: rescorer) { progress.update($0) }
-        case .hybrid:
-            let hybrid = HybridSearcher(dense: try Searcher(folder: folder, log: { warn($0) }), lexical: try LexicalSearcher(folder: folder, log: { _ in }),
-                                        fusion: RankFusion(method: .rrf, depth: rangeMax))
-            result = try miner.mine(queries: all, qrels: judgments, retriever: hybrid, text: text, rescore: rescorer) { progress.update($0) }
-        }
+        let result = try miner.mine(queries: all, qrels: judgments, folder: folder, retriever: retriever, rescore: crossEncoder?.rescorer(),
+                                    log: { warn($0) }) { progress.update($0) }
         progress.finish()
         for (qid, negatives) in result.negatives { try sink.write(qid + "\t" + negatives.joined(separator: ",") + "\n") }
         try sink.close()
+        // The recipe beside the file, for a training run that refreshes these negatives.
+        if output != "-" {
+            try MiningRecipe(retriever: retriever, options: options, rescore: rescore.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+                .write(besides: output)
+        }
         let s = result.statistics
         warn(String(format: "mine: %d of %d queries got negatives (%.1f each; mean rank %.1f, mean score %.4f); a relevant passage was in the top %d for %.1f%% of queries",
                     s.queriesWithNegatives, s.queries, Double(s.negatives) / Double(max(1, s.queriesWithNegatives)), s.meanRank, s.meanScore, rangeMax,

@@ -26,7 +26,7 @@ struct Search: ParsableCommand {
     @Option(name: .long, help: "dense (the index's model and FAISS), bm25 (the index's BM25 index) or hybrid (both, fused).")
     var retriever: Retriever = .dense
 
-    enum Retriever: String, ExpressibleByArgument { case dense, bm25, hybrid }
+    typealias Retriever = RetrieverKind
 
     @OptionGroup var fusion: FusionOptionGroup
 
@@ -153,3 +153,4 @@ struct Search: ParsableCommand {
         print(String(decoding: data, as: UTF8.self))
     }
 }
+extension RetrieverKind: ExpressibleByArgument {}

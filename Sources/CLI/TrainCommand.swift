@@ -27,6 +27,12 @@ struct Train: ParsableCommand {
             bounded by the chunk, not the batch; --gradient-checkpointing also recomputes each \
             layer in the backward pass, so a chunk holds one layer's activations, not all. \
             --separate-towers trains a query tower and a passage tower, both starting from --model. \
+            --refresh-every N re-encodes the collection with the current weights into a fresh \
+            index (in --refresh-index) before steps N, 2N, ... and mines the negatives again the \
+            way --negatives were mined (ANCE); a killed refresh resumes with --resume. \
+            --mix-hardest N with --mix-negatives S and/or --mix-query S2 adds MoCHi's synthetic \
+            negatives to each query's row from step --mix-start on: mixes of its N hardest \
+            negatives (and of itself with one of them), held constant in the backward pass. \
             Output: a sentence-transformers folder in --out (with --separate-towers, query_model/ \
             and passage_model/ folders and towers.json, which index build and search read as one \
             model), with checkpoint-STEP/ folders; --resume continues from the latest one.
@@ -62,6 +68,8 @@ struct Train: ParsableCommand {
         var separateTowers = false
         @Flag(name: .long, help: "Recompute layer activations in the backward pass: less memory, about a third more compute.")
         var gradientCheckpointing = false
+        @OptionGroup(title: "Hard-negative mixing (MoCHi)") var mixingOptions: MixingOptionGroup
+        @OptionGroup(title: "Refreshed negatives (ANCE)") var refreshOptions: RefreshOptionGroup
 
         func validate() throws {
             guard (evalQueries == nil) == (evalQrels == nil) else { throw ValidationError("--eval-queries and --eval-qrels go together") }
@@ -88,8 +96,13 @@ struct Train: ParsableCommand {
             options.passageMaxLength = passageMaxLength
             options.separateTowers = separateTowers
             options.gradientCheckpointing = gradientCheckpointing
+            options.mixing = mixingOptions.schedule
+            options.refreshEvery = refreshOptions.refreshEvery
 
             let trainer = try DualEncoderTrainer(base: base, data: data, options: options, output: URL(fileURLWithPath: loopOptions.out))
+            trainer.task.negativeSource = try refreshOptions.makeSource(
+                negatives: negatives, data: data, collection: trainingData.collection, out: loopOptions.out,
+                encode: EncodeOptions(batchSize: 32, threads: modelOptions.threads, maxLength: passageMaxLength), quiet: loopOptions.quiet)
             var evaluate: ((DualEncoder) throws -> String)?
             if let evalQueries, let evalQrels {
                 var evaluator = try RetrievalEvaluator(collection: evalCollection ?? trainingData.collection, queries: evalQueries, qrels: evalQrels,

@@ -37,6 +37,19 @@ public struct PositiveSets: Sendable, Equatable {
         self.maximumCount = longest
     }
 
+    /// The same lists over `count` candidates (at least `candidateCount`): the rows after
+    /// `candidateCount` are negatives of every query (hard-negative mixing's synthetic columns).
+    func withCandidateCount(_ count: Int) -> PositiveSets {
+        precondition(count >= candidateCount, "candidates can only be added")
+        return PositiveSets(lists: lists, candidateCount: count, maximumCount: maximumCount)
+    }
+
+    private init(lists: [[Int]], candidateCount: Int, maximumCount: Int) {
+        self.lists = lists
+        self.candidateCount = candidateCount
+        self.maximumCount = maximumCount
+    }
+
     /// Number of queries.
     public var queryCount: Int { lists.count }
 

@@ -1,5 +1,6 @@
 import DensekitCorpus
 import DensekitEncoder
+import DensekitIndex
 import DensekitTensor
 
 /// Hard negatives for training (`--negatives`: lines `qid<TAB>pid,pid,...`, best first), with
@@ -17,11 +18,11 @@ import DensekitTensor
 /// 5. `negativesPerQuery` are taken: the first ones (`top`) or a seeded random sample (`random`),
 ///    written best first either way.
 public struct HardNegativeMiner: Sendable {
-    public enum Sampling: String, Sendable, CaseIterable {
+    public enum Sampling: String, Codable, Sendable, CaseIterable {
         case top, random
     }
 
-    public struct Options: Sendable, Equatable {
+    public struct Options: Codable, Sendable, Equatable {
         public var rangeMin = 0
         public var rangeMax = 30
         public var negativesPerQuery = 10
@@ -65,6 +66,10 @@ public struct HardNegativeMiner: Sendable {
         public var negativeCount: Int { statistics.negatives }
     }
 
+    /// Scores (query, passage) pairs with a cross-encoder, all of a chunk of queries in one call
+    /// (length-sorted batches over every worker).
+    public typealias Rescore = ([(query: String, passage: String)]) throws -> [Float]
+
     public var options: Options
 
     public init(options: Options) {
@@ -87,7 +92,7 @@ public struct HardNegativeMiner: Sendable {
     ///   - rescore: cross-encoder scores of (query, passage texts), replacing the retriever's.
     ///   - progress: called with the number of queries mined so far.
     public func mine(queries: [(id: String, text: String)], qrels: Qrels, retriever: some Retriever,
-                     text: (String) throws -> String?, rescore: ((String, [String]) throws -> [Float])? = nil,
+                     text: (String) throws -> String?, rescore: Rescore? = nil,
                      progress: (Int) -> Void = { _ in }) throws -> Result {
         let judged = queries.filter { qrels[$0.id]?.contains(where: { $0.value > 0 }) == true }
         var statistics = Statistics()
@@ -104,19 +109,28 @@ public struct HardNegativeMiner: Sendable {
             if options.needsPositiveScores && rescore == nil {
                 positiveScores = try retriever.scores(batch.map(\.text), passageIds: positives)
             }
+            let positiveTexts = try positives.map { try $0.map { try text($0) ?? "" } }
+            // Rescoring: every query's candidates, then its positives, scored in one call.
+            var rescored: [Float] = []
+            if let rescore {
+                rescored = try rescore(batch.indices.flatMap { row in
+                    (hits[row].map(\.text) + positiveTexts[row]).map { (query: batch[row].text, passage: $0) }
+                })
+            }
+            var offset = 0
             for (row, query) in batch.enumerated() {
                 let relevant = Set(positives[row])
-                let positiveTexts = try positives[row].map { try text($0) ?? "" }
                 var candidates = hits[row]
                 if candidates.contains(where: { relevant.contains($0.id) }) { statistics.queriesWithPositiveFound += 1 }
                 var best = positiveScores[row].compactMap { $0 }.max()
-                if let rescore {
-                    let scores = try rescore(query.text, candidates.map(\.text) + positiveTexts)
-                    for i in candidates.indices { candidates[i].score = scores[i] }
+                if rescore != nil {
+                    let scores = rescored[offset..<(offset + candidates.count + positiveTexts[row].count)]
+                    offset += scores.count
+                    for i in candidates.indices { candidates[i].score = scores[scores.startIndex + i] }
                     candidates.sort { $0.score > $1.score }
-                    best = scores[candidates.count...].max()
+                    best = scores.dropFirst(candidates.count).max()
                 }
-                let picked = pick(from: candidates, relevant: relevant, positiveTexts: Set(positiveTexts), bestPositive: best,
+                let picked = pick(from: candidates, relevant: relevant, positiveTexts: Set(positiveTexts[row]), bestPositive: best,
                                   statistics: &statistics, random: &random)
                 if !picked.isEmpty {
                     negatives.append((query.id, picked))
@@ -169,5 +183,35 @@ public struct HardNegativeMiner: Sendable {
         statistics.rankSum += chosen.reduce(0) { $0 + $1.rank }
         statistics.scoreSum += chosen.reduce(0.0) { $0 + Double($1.hit.score) }
         return chosen.map(\.hit.id)
+    }
+}
+
+extension HardNegativeMiner {
+    /// Mines every judged query from an index folder with the retriever `kind` names (hybrid:
+    /// reciprocal rank fusion over `rangeMax` candidates of each side), the passages' texts read
+    /// from the folder's store.
+    public func mine(queries: [(id: String, text: String)], qrels: Qrels, folder: IndexFolder, retriever kind: RetrieverKind,
+                     rescore: Rescore? = nil, log: (String) -> Void = { _ in },
+                     progress: (Int) -> Void = { _ in }) throws -> Result {
+        let text: (String) throws -> String? = { id in
+            try folder.store.internalId(of: id).flatMap { try folder.store.passages(internalIds: [$0])[0]?.text }
+        }
+        switch kind {
+        case .dense:
+            return try mine(queries: queries, qrels: qrels, retriever: try Searcher(folder: folder, log: log), text: text, rescore: rescore, progress: progress)
+        case .bm25:
+            return try mine(queries: queries, qrels: qrels, retriever: try LexicalSearcher(folder: folder, log: log), text: text, rescore: rescore, progress: progress)
+        case .hybrid:
+            let hybrid = HybridSearcher(dense: try Searcher(folder: folder, log: log), lexical: try LexicalSearcher(folder: folder, log: { _ in }),
+                                        fusion: RankFusion(method: .rrf, depth: options.rangeMax))
+            return try mine(queries: queries, qrels: qrels, retriever: hybrid, text: text, rescore: rescore, progress: progress)
+        }
+    }
+}
+
+extension CrossEncoder {
+    /// This model as a miner's rescorer: its scores (`activation(logit)`) of every pair.
+    public func rescorer(options: EncodeOptions = EncodeOptions()) -> HardNegativeMiner.Rescore {
+        { pairs in self.scores(pairs, options: options).map(Float.init) }
     }
 }

@@ -3,6 +3,11 @@ import DensekitIndex
 import DensekitStore
 import Foundation
 
+/// Which first stage: dense (the FAISS index), bm25 (the lexical index) or hybrid (both, fused).
+public enum RetrieverKind: String, Codable, Sendable, CaseIterable {
+    case dense, bm25, hybrid
+}
+
 /// A first stage: queries in, ranked hits out; and the score it gives chosen passages (the
 /// positives a miner compares its candidates with).
 public protocol Retriever: Sendable {

@@ -106,6 +106,16 @@ public final class ContrastiveStep {
     ///   - positives: per query, the candidates that are relevant to it (the first is its target).
     public func run(queries: [Encoding], candidates: [Encoding], positives: [[Int]], loss: any ContrastiveLoss,
                     gradient: UnsafeMutablePointer<Float>) throws -> Float {
+        var unused = RandomSource(seed: 0)
+        return try run(queries: queries, candidates: candidates, positives: positives, loss: loss, mixing: HardNegativeMixing(),
+                       random: &unused, gradient: gradient)
+    }
+
+    /// `run(queries:candidates:positives:loss:gradient:)` with hard-negative mixing: each
+    /// query's synthetic negatives are drawn from `random` once the embeddings are known (see
+    /// `HardNegativeMixing`); they are extra logits of the loss and have no gradient.
+    public func run(queries: [Encoding], candidates: [Encoding], positives: [[Int]], loss: any ContrastiveLoss,
+                    mixing: HardNegativeMixing, random: inout RandomSource, gradient: UnsafeMutablePointer<Float>) throws -> Float {
         let sequences = queries + candidates
         let towers = self.towers, pooling = self.pooling
         let d = towers[0].configuration.hiddenSize
@@ -145,7 +155,10 @@ public final class ContrastiveStep {
 
         // The loss and its gradient with respect to the embeddings.
         let split = queries.count * d
-        let output = try loss(queries: Array(embeddings[..<split]), candidates: Array(embeddings[split...]), dimension: d, positives: positives)
+        let output = try embeddings.withUnsafeBufferPointer { all in
+            try loss(queries: UnsafeBufferPointer(rebasing: all[..<split]), candidates: UnsafeBufferPointer(rebasing: all[split...]),
+                     dimension: d, positives: positives, mixing: mixing, random: &random).output
+        }
         let embeddingGradient = output.queryGradient + output.candidateGradient
         timings.loss = lap()
 

@@ -73,7 +73,7 @@ public final class CrossEncoderTask: TrainingTask {
         }
     }
 
-    public func step(gradient: UnsafeMutablePointer<Float>) throws -> (loss: Float, timings: StepTimings) {
+    public func step(_ index: Int, gradient: UnsafeMutablePointer<Float>) throws -> (loss: Float, timings: StepTimings) {
         let started = DispatchTime.now().uptimeNanoseconds
         let batch = sampler.next(data, passageIds: passageIds)
         let groups = zip(batch.queries, batch.groups).map { query, group in

@@ -12,7 +12,8 @@ import Foundation
 /// a two-tower folder (`query_model/`, `passage_model/`, `towers.json`; see `DualEncoder`).
 public final class DualEncoderTask: TrainingTask {
     public let base: DualEncoder
-    public let data: TrainingData
+    /// The training set; its negatives are replaced at each refresh.
+    public private(set) var data: TrainingData
     public let options: TrainerOptions
     /// The parameters being trained (copies of the base model's): the shared encoder's, or the
     /// query tower's then the passage tower's.
@@ -22,6 +23,10 @@ public final class DualEncoderTask: TrainingTask {
     private var sampler: BatchSampler
     private var contrastive: ContrastiveStep?
     private let loss: any ContrastiveLoss
+    /// Where refreshed negatives come from, with `options.refreshEvery`.
+    public var negativeSource: (any NegativeSource)?
+    /// The step of the refresh whose negatives `data` holds (0: the ones it was given).
+    public private(set) var negativesRefreshedAt = 0
 
     /// A task starting from `base`'s weights (copied; a tied model gives both towers its
     /// weights when `options.separateTowers`).
@@ -67,7 +72,8 @@ public final class DualEncoderTask: TrainingTask {
     public var examplesPerStep: Int { options.batchSize }
     public var baseModelPath: String { base.directory?.path ?? "" }
 
-    public func step(gradient: UnsafeMutablePointer<Float>) throws -> (loss: Float, timings: StepTimings) {
+    public func step(_ index: Int, gradient: UnsafeMutablePointer<Float>) throws -> (loss: Float, timings: StepTimings) {
+        try refreshNegativesIfDue(before: index)
         let started = DispatchTime.now().uptimeNanoseconds
         let batch = sampler.next(data)
         let queries = model.query.tokenize(batch.queries, maxLength: options.queryMaxLength)
@@ -78,10 +84,25 @@ public final class DualEncoderTask: TrainingTask {
             pooling: model.query.pooling, chunkSize: options.chunkSize, threads: options.threads,
             recomputesLayers: options.gradientCheckpointing)
         self.contrastive = contrastive
-        let value = try contrastive.run(queries: queries, candidates: candidates, positives: batch.positives, loss: loss, gradient: gradient)
+        let mixing = options.mixing.flatMap { index >= $0.startStep ? $0.mixing : nil } ?? HardNegativeMixing()
+        let value = try contrastive.run(queries: queries, candidates: candidates, positives: batch.positives, loss: loss,
+                                        mixing: mixing, random: &sampler.mixingRandom, gradient: gradient)
         var timings = contrastive.lastTimings
         timings.tokenize = tokenized
         return (value, timings)
+    }
+
+    /// Refreshes land before steps `every`, `2 every`, ...: before step `index`, the negatives
+    /// must be those of the refresh at `(index / every) * every`. That is a refresh to make now
+    /// when it is `index` itself, or one a resumed run made before its checkpoint.
+    private func refreshNegativesIfDue(before index: Int) throws {
+        guard let every = options.refreshEvery, every > 0, let source = negativeSource else { return }
+        let due = index / every * every
+        guard due > 0, due != negativesRefreshedAt else { return }
+        let path = due == index ? try source.refresh(step: due, saveModel: { try self.saveModel(to: ModelFolder($0)) })
+            : try source.negatives(completedAt: due)
+        data.negatives = try TrainingData.readNegatives(path)
+        negativesRefreshedAt = due
     }
 
     /// The model as it is now: a sentence-transformers folder, or a two-tower folder.
@@ -120,4 +141,15 @@ extension Trainer where Task == DualEncoderTask {
     /// The shared encoder's parameters, or the query tower's.
     public var parameters: BertParameters { task.towers[0] }
     public var towers: [BertParameters] { task.towers }
+}
+
+/// Fresh hard negatives for a dual-encoder run (ANCE-style refresh): the Search module's
+/// `NegativeRefresh` re-encodes the collection and mines again; the caller wires it in.
+public protocol NegativeSource: AnyObject {
+    /// Mines negatives with the model as it is before step `step`; `saveModel` writes that
+    /// model into the folder it is given. Returns the negatives file (`qid<TAB>pid,...`).
+    func refresh(step: Int, saveModel: (URL) throws -> Void) throws -> String
+    /// The negatives file of the refresh made before step `step` by this run earlier (a run
+    /// resumed from a later checkpoint); throws when it is missing.
+    func negatives(completedAt step: Int) throws -> String
 }

@@ -115,7 +115,7 @@ public final class Trainer<Task: TrainingTask> {
                 return Double(now - clock) / 1e9
             }
             let (value, timings) = try gradient.withUnsafeMutableBufferPointer { buffer in
-                try task.step(gradient: buffer.baseAddress!)
+                try task.step(step, gradient: buffer.baseAddress!)
             }
             phases.tokenize = timings.tokenize
             phases.encoder = timings

@@ -36,6 +36,12 @@ public struct TrainerOptions: TaskOptions {
     /// Recompute each layer's intermediates in the backward pass instead of keeping them
     /// (activation checkpointing): less memory per chunk, about a third more compute.
     public var gradientCheckpointing = false
+    /// Hard-negative mixing (MoCHi) in the loss; nil: off. Optional so that checkpoints
+    /// written before it existed still resume.
+    public var mixing: MixingSchedule?
+    /// Re-mine the hard negatives with the current weights every this many steps (ANCE), from
+    /// the task's `negativeSource`; nil: never.
+    public var refreshEvery: Int?
 
     /// The loop's settings, as if declared here.
     public subscript<Value>(dynamicMember path: WritableKeyPath<LoopOptions, Value>) -> Value {
@@ -54,6 +60,19 @@ public struct TrainerOptions: TaskOptions {
         case .dcl: return DecoupledContrastiveLoss(similarity: similarity)
         case .decoupledSoftmax: return DecoupledSoftmaxLoss(similarity: similarity)
         }
+    }
+}
+
+/// Hard-negative mixing in a dual-encoder run: what to mix, and from which step.
+public struct MixingSchedule: Codable, Sendable, Equatable {
+    public var mixing: HardNegativeMixing
+    /// The first step (0-based) that mixes. MoCHi starts after a warm-up: the hardest
+    /// negatives of an untrained model say little.
+    public var startStep: Int
+
+    public init(mixing: HardNegativeMixing, startStep: Int = 0) {
+        self.mixing = mixing
+        self.startStep = startStep
     }
 }
 

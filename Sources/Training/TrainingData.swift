@@ -157,12 +157,26 @@ public struct BatchSampler: Codable, Sendable, Equatable {
     public private(set) var epoch = 0
     public private(set) var position = 0
     private var order: [Int] = []
+    /// The generator of the step's other draws (hard-negative mixing's synthetics), kept here
+    /// so that a checkpoint holds every random state of a run. Optional in the file: checkpoints
+    /// written before mixing existed have none and start one from the batch generator's state.
+    private var mixingState: RandomSource?
 
     /// A sampler at the start of its first epoch.
     public init(batchSize: Int, negativesPerQuery: Int, seed: UInt64) {
         self.batchSize = batchSize
         self.negativesPerQuery = negativesPerQuery
         random = RandomSource(seed: seed)
+        mixingState = Self.mixingStart(seed)
+    }
+
+    /// Its own stream, so that turning mixing on does not change which batches are drawn.
+    private static func mixingStart(_ seed: UInt64) -> RandomSource { RandomSource(seed: seed ^ 0x4D6F_4348_694D_6978) }
+
+    /// The generator hard-negative mixing draws from.
+    public var mixingRandom: RandomSource {
+        get { mixingState ?? Self.mixingStart(random.state) }
+        set { mixingState = newValue }
     }
 
     /// Batches per epoch (the last partial batch of an epoch is dropped, as sentence-transformers does).

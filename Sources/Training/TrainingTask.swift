@@ -28,9 +28,10 @@ public protocol TrainingTask: AnyObject {
     /// The base model's folder, recorded in checkpoints.
     var baseModelPath: String { get }
 
-    /// Draws the next batch; returns its mean loss and writes `dL/dθ` over `gradient` (all
-    /// parameter vectors back to back, in `parameterVectors` order).
-    func step(gradient: UnsafeMutablePointer<Float>) throws -> (loss: Float, timings: StepTimings)
+    /// Step `index` (0-based; the steps before it are done): draws the next batch, returns its
+    /// mean loss and writes `dL/dθ` over `gradient` (all parameter vectors back to back, in
+    /// `parameterVectors` order).
+    func step(_ index: Int, gradient: UnsafeMutablePointer<Float>) throws -> (loss: Float, timings: StepTimings)
     /// Writes the model as it is now (a loadable model folder).
     func saveModel(to folder: ModelFolder) throws
     /// Reads a checkpoint's weights back into `parameterVectors`.

@@ -28,10 +28,17 @@ enum ReferenceLoss {
         return top + log(xs.reduce(0) { $0 + exp($1 - top) })
     }
 
+    /// With `synthetic`: per query, fixed vectors `h` whose scores `scale * q_i . h` (q_i
+    /// normalised under cosine) are extra negatives of row `i` only (hard-negative mixing).
     static func loss(_ kind: Kind, q: [Double], p: [Double], dimension d: Int, positives: [[Int]],
-                     cosine: Bool, scale: Double) -> Double {
+                     cosine: Bool, scale: Double, synthetic: [[[Double]]] = []) -> Double {
         let s = scores(q, p, dimension: d, cosine: cosine, scale: scale)
         let b = positives.count, m = p.count / d
+        let extra: [[Double]] = (0..<b).map { i in
+            guard i < synthetic.count else { return [] }
+            return synthetic[i].map { h in scores(Array(q[(i * d)..<((i + 1) * d)]), h, dimension: d, cosine: cosine, scale: scale)[0][0] }
+        }
+        // Under cosine `scores` normalises h too; synthetic vectors are unit already, so that is a no-op.
         var total = 0.0
         switch kind {
         case .infoNCE, .symmetricInfoNCE:
@@ -39,7 +46,7 @@ enum ReferenceLoss {
             for i in 0..<b {
                 let t = positives[i][0]
                 let kept = (0..<m).filter { $0 == t || !positives[i].contains($0) }
-                forward += -s[i][t] + logSumExp(kept.map { s[i][$0] })
+                forward += -s[i][t] + logSumExp(kept.map { s[i][$0] } + extra[i])
             }
             forward /= Double(b)
             guard kind == .symmetricInfoNCE else { return forward }
@@ -54,12 +61,12 @@ enum ReferenceLoss {
             for i in 0..<b {
                 let t = positives[i][0]
                 let negatives = (0..<m).filter { !positives[i].contains($0) }
-                total += -s[i][t] + logSumExp(negatives.map { s[i][$0] })
+                total += -s[i][t] + logSumExp(negatives.map { s[i][$0] } + extra[i])
             }
         case .decoupledSoftmax:
             for i in 0..<b {
                 let negatives = (0..<m).filter { !positives[i].contains($0) }
-                let negativeSum = negatives.reduce(0) { $0 + exp(s[i][$1]) }
+                let negativeSum = negatives.reduce(0) { $0 + exp(s[i][$1]) } + extra[i].reduce(0) { $0 + exp($1) }
                 var inner = 0.0
                 for j in positives[i] { inner += s[i][j] - log(exp(s[i][j]) + negativeSum) }
                 total -= inner / Double(positives[i].count)
