@@ -5,8 +5,9 @@
 #
 # SYSTEM: infonce | dcl | decoupled-softmax | infonce-128 (batch 128, GradCache) | st-mnrl |
 # st-cmnrl-128. Each trains all-MiniLM-L6-v2 on debian-pkg train with in-batch negatives (and,
-# with HARD_NEGATIVES=1, one mined hard negative per query from the zero-shot model's top 30
-# minus positives) for MINUTES (default 30) of wall clock, then indexes the full collection with the trained model (max length 256), retrieves
+# with NEGATIVES=FILE, one negative per query and step drawn from a mined negatives file;
+# HARD_NEGATIVES=1 mines the zero-shot model's top 30 minus positives; EXTRA adds densekit
+# training flags; RUN_NAME names the output folder) for MINUTES (default 30) of wall clock, then indexes the full collection with the trained model (max length 256), retrieves
 # the top 100 for the 2,000 dev queries and evaluates. Appends one row to
 # Benchmarks/results/finetune-runs-DATE.md. sentence-transformers models are evaluated through
 # densekit too (identical embeddings, see st-compat), so both sides are scored the same way.
@@ -17,22 +18,33 @@ minutes="${3:-30}"
 source "$(dirname "$0")/common.sh"
 result="Benchmarks/results/finetune-runs-$(date +%Y-%m-%d).md"
 
-model="$out/ft-$system"
+model="$out/ft-${RUN_NAME:-$system}"
 rm -rf "$model" "$model.index"
 train=(--collection "$corpus/collection.tsv" --queries "$corpus/queries.train.tsv" --qrels "$corpus/qrels.train.tsv")
 # Seconds per step measured on 2 quiet cores at max length 128, in-batch negatives only:
 # densekit 1.2 s at batch 32 (1.7 s before 2026-11-30's speed work) and 9 s at batch 128
 # (GradCache), sentence-transformers 2.7 s; a hard negative per query adds roughly half.
 per_step=(1.2 9 2.7 11)
-if [ "${HARD_NEGATIVES:-0}" = 1 ]; then
+if [ "${HARD_NEGATIVES:-0}" = 1 ] && [ -z "${NEGATIVES:-}" ]; then
     # Hard negatives from the zero-shot model, once.
     zero="$out/debian-pkg.index"
     "$dk" index build --index "$zero" --collection "$corpus/collection.tsv" --quiet >&2
     [ -s "$out/negatives.train.tsv" ] || "$dk" mine --index "$zero" --queries "$corpus/queries.train.tsv" \
         --qrels "$corpus/qrels.train.tsv" -k 30 --keep 10 -o "$out/negatives.train.tsv"
-    train+=(--negatives "$out/negatives.train.tsv")
-    per_step=(2.5 13 4 16)
-    system_label="$system +1 hard negative"
+    NEGATIVES="$out/negatives.train.tsv"
+fi
+if [ -n "${NEGATIVES:-}" ]; then
+    # NEGATIVES=FILE: a mined negatives file (one of its negatives drawn per query and step);
+    # NEGATIVES_LABEL names it in the table.
+    train+=(--negatives "$NEGATIVES")
+    per_step=(1.9 13 4 16)
+    system_label="$system +1 ${NEGATIVES_LABEL:-hard negative}"
+fi
+# EXTRA: more densekit training flags (e.g. MoCHi's --mix-hardest ...), named in the label.
+extra=()
+if [ -n "${EXTRA:-}" ]; then
+    read -r -a extra <<< "$EXTRA"
+    system_label="${system_label:-$system} $EXTRA"
 fi
 # Planned steps: a little more than the budget allows at the measured speed, so the linear decay
 # is nearly over when the budget stops the run. STEPS=N plans N steps instead, and STOP_AFTER=M
@@ -45,7 +57,7 @@ budget=(--time-budget "$minutes")
 case "$system" in
     infonce|dcl|decoupled-softmax)
         steps=$(plan "${per_step[0]}")
-        cmd=("$dk" train dual "${train[@]}" --loss "$system" --batch-size 32 --lr 2e-5 --steps "$steps" --warmup $((steps / 10)) --seed 42 "${budget[@]}" --out "$model" --quiet) ;;
+        cmd=("$dk" train dual "${train[@]}" --loss "$system" --batch-size 32 --lr 2e-5 --steps "$steps" --warmup $((steps / 10)) --seed 42 "${budget[@]}" "${extra[@]}" --out "$model" --quiet) ;;
     infonce-128)
         steps=$(plan "${per_step[1]}")
         cmd=("$dk" train dual "${train[@]}" --loss infonce --batch-size 128 --lr 2e-5 --steps "$steps" --warmup $((steps / 10)) --seed 42 "${budget[@]}" --out "$model" --quiet) ;;
@@ -64,8 +76,8 @@ start=$(date +%s)
 done_steps="$(grep -oE 'after [0-9]+ of|"steps": [0-9]+' "$model.log" | grep -oE '[0-9]+' | head -1)"
 trained=$(( $(date +%s) - start ))
 "$dk" index build --model "$model" --index "$model.index" --collection "$corpus/collection.tsv" --quiet >&2
-"$dk" search --index "$model.index" --queries "$corpus/queries.dev.tsv" -k 100 -o "$out/run.$system.tsv" --quiet
-scores="$("$dk" eval --qrels "$corpus/qrels.dev.tsv" --run "$out/run.$system.tsv" --metrics MRR@10,R@10,R@100,nDCG@10 --json)"
+"$dk" search --index "$model.index" --queries "$corpus/queries.dev.tsv" -k 100 -o "$model.run.tsv" --quiet
+scores="$("$dk" eval --qrels "$corpus/qrels.dev.tsv" --run "$model.run.tsv" --metrics MRR@10,R@10,R@100,nDCG@10 --json)"
 j() { python3 -c "import json,sys; print('%.4f' % json.loads(sys.argv[1])['metrics'][sys.argv[2]])" "$scores" "$1"; }
 if [ ! -f "$result" ]; then
     cat > "$result" <<MD
