@@ -60,4 +60,14 @@ struct CommandRunner {
         try Data(contents).write(to: url)
         return url.path
     }
+
+    /// Writes a retrieval task (collection.tsv, queries.tsv, qrels.tsv) into a fresh folder and
+    /// returns the three paths.
+    static func writeTask(collection: String, queries: String, qrels: String) throws -> (collection: String, queries: String, qrels: String) {
+        let c = try temporaryFile(Array(collection.utf8), name: "collection.tsv")
+        let folder = URL(fileURLWithPath: c).deletingLastPathComponent()
+        try queries.write(to: folder.appendingPathComponent("queries.tsv"), atomically: true, encoding: .utf8)
+        try qrels.write(to: folder.appendingPathComponent("qrels.tsv"), atomically: true, encoding: .utf8)
+        return (c, folder.appendingPathComponent("queries.tsv").path, folder.appendingPathComponent("qrels.tsv").path)
+    }
 }

@@ -4,7 +4,7 @@ import Testing
 
 /// `train dual --refresh-every` (ANCE) and `--mix-hardest` (MoCHi) as a user runs them.
 @Suite(.serialized) struct RefreshCommandTests {
-    /// `count` passages of shared/reference-free text the model can tell apart; query i asks for
+    /// `count` package-like passages the model can tell apart; query i asks for
     /// passage i with its first words.
     func corpus(_ count: Int) throws -> (collection: String, queries: String, qrels: String) {
         let subjects = ["library", "daemon", "tool", "plugin", "font", "driver", "game", "editor", "server", "theme"]
@@ -17,11 +17,7 @@ import Testing
             queries += "q\(i)\t\(topic) \(subject) \(i)\n"
             qrels += "q\(i)\t0\tp\(i)\t1\n"
         }
-        let c = try CommandRunner.temporaryFile(Array(collection.utf8), name: "collection.tsv")
-        let folder = URL(fileURLWithPath: c).deletingLastPathComponent()
-        try queries.write(to: folder.appendingPathComponent("queries.tsv"), atomically: true, encoding: .utf8)
-        try qrels.write(to: folder.appendingPathComponent("qrels.tsv"), atomically: true, encoding: .utf8)
-        return (c, folder.appendingPathComponent("queries.tsv").path, folder.appendingPathComponent("qrels.tsv").path)
+        return try CommandRunner.writeTask(collection: collection, queries: queries, qrels: qrels)
     }
 
     /// Mines negatives with the base model (writing the recipe beside them) and returns the

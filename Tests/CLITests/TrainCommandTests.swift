@@ -14,11 +14,7 @@ import Testing
             queries += "q\(i)\t\(text.prefix(2).joined(separator: " "))\n"
             qrels += "q\(i)\t0\tp\(i)\t1\n"
         }
-        let c = try CommandRunner.temporaryFile(Array(collection.utf8), name: "collection.tsv")
-        let folder = URL(fileURLWithPath: c).deletingLastPathComponent()
-        try queries.write(to: folder.appendingPathComponent("queries.tsv"), atomically: true, encoding: .utf8)
-        try qrels.write(to: folder.appendingPathComponent("qrels.tsv"), atomically: true, encoding: .utf8)
-        return (c, folder.appendingPathComponent("queries.tsv").path, folder.appendingPathComponent("qrels.tsv").path)
+        return try CommandRunner.writeTask(collection: collection, queries: queries, qrels: qrels)
     }
 
     func embedding(_ model: String, _ text: String) throws -> [Float] {
