@@ -39,6 +39,10 @@ public enum LossInputError: Error, Sendable, Equatable, CustomStringConvertible 
     case invalidPositiveWeight(Float)
     /// A softmax temperature that is not a finite positive number.
     case invalidTemperature(Float)
+    /// Soft top-k: `k` below 1, or `alpha` not a finite positive number.
+    case invalidTopK(k: Int, alpha: Double)
+    /// Soft top-k: a row with no more columns than `k` (every sigmoid would have to be 1).
+    case topKTooLarge(query: Int, k: Int, columns: Int)
 
     /// A one-line explanation naming the offending query, row, column or index.
     public var description: String {
@@ -60,6 +64,8 @@ public enum LossInputError: Error, Sendable, Equatable, CustomStringConvertible 
         case .labelOutOfRange(let r, let c, let v): "row \(r), column \(c): label \(v) is not in [0, 1]"
         case .invalidPositiveWeight(let w): "positive weight must be finite and non-negative, got \(w)"
         case .invalidTemperature(let t): "temperature must be finite and positive, got \(t)"
+        case .invalidTopK(let k, let alpha): "soft top-k needs k >= 1 and a finite positive alpha, got k \(k), alpha \(alpha)"
+        case .topKTooLarge(let q, let k, let columns): "query \(q): soft top-k with k \(k) needs more than k candidates, has \(columns)"
         }
     }
 }

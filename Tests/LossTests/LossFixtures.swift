@@ -7,6 +7,7 @@ func makeLoss(_ kind: ReferenceLoss.Kind, _ similarity: Similarity) -> any Contr
     case .symmetricInfoNCE: InfoNCELoss(similarity: similarity, symmetric: true)
     case .decoupledContrastive: DecoupledContrastiveLoss(similarity: similarity)
     case .decoupledSoftmax: DecoupledSoftmaxLoss(similarity: similarity)
+    case .softTopK: SoftTopKLoss(similarity: similarity, k: ReferenceLoss.topK, alpha: ReferenceLoss.topKAlpha)
     }
 }
 

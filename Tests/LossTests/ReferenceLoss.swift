@@ -6,9 +6,12 @@ import Foundation
 /// function that finite differences are taken of.
 enum ReferenceLoss {
     enum Kind: String, CaseIterable, CustomStringConvertible, Sendable {
-        case infoNCE, symmetricInfoNCE, decoupledContrastive, decoupledSoftmax
+        case infoNCE, symmetricInfoNCE, decoupledContrastive, decoupledSoftmax, softTopK
         var description: String { rawValue }
     }
+
+    /// The soft top-k the tests use: k 2 of SmallBatch's 7 candidates, alpha 1.5.
+    static let topK = 2, topKAlpha = 1.5
 
     /// `s_ij = scale * cos(q_i, p_j)` (norm floored at 1e-12 like torch's normalize) or `scale * q_i . p_j`.
     static func scores(_ q: [Double], _ p: [Double], dimension d: Int, cosine: Bool, scale: Double) -> [[Double]] {
@@ -63,6 +66,9 @@ enum ReferenceLoss {
                 let negatives = (0..<m).filter { !positives[i].contains($0) }
                 total += -s[i][t] + logSumExp(negatives.map { s[i][$0] } + extra[i])
             }
+        case .softTopK:
+            // t by plain bisection to full double precision (200 halvings), then the formula.
+            return softTopKWithExtras(s: s, extra: extra, positives: positives)
         case .decoupledSoftmax:
             for i in 0..<b {
                 let negatives = (0..<m).filter { !positives[i].contains($0) }
@@ -73,6 +79,27 @@ enum ReferenceLoss {
             }
         }
         return total / Double(b)
+    }
+}
+
+extension ReferenceLoss {
+    /// Soft top-k over each row's scores followed by its extra (synthetic) columns; the
+    /// positives after the first `topK` are left out of their row.
+    static func softTopKWithExtras(s: [[Double]], extra: [[Double]], positives: [[Int]]) -> Double {
+        func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+        var total = 0.0
+        for i in positives.indices {
+            let targets = Array(positives[i].prefix(topK)), left = Set(positives[i].dropFirst(topK))
+            let row = s[i].indices.filter { !left.contains($0) }.map { s[i][$0] } + extra[i]
+            var lo = -200.0, hi = 200.0
+            for _ in 0..<200 {
+                let mid = (lo + hi) / 2
+                if row.reduce(0.0, { $0 + sigmoid(topKAlpha * ($1 + mid)) }) < Double(topK) { lo = mid } else { hi = mid }
+            }
+            let t = (lo + hi) / 2
+            total -= targets.reduce(0.0) { $0 + log(sigmoid(topKAlpha * (s[i][$1] + t))) } / Double(targets.count)
+        }
+        return total / Double(positives.count)
     }
 }
 
