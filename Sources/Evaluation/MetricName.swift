@@ -87,13 +87,16 @@ public struct MetricNameError: Error, CustomStringConvertible, Equatable, Sendab
     public let name: String
     /// What is wrong with it.
     public let reason: String
+    /// The spellings the parser accepts.
+    public let validForms: String
 
     /// An error for `name`.
-    public init(name: String, reason: String) {
+    public init(name: String, reason: String, validForms: String = Metric.validForms) {
         self.name = name
         self.reason = reason
+        self.validForms = validForms
     }
 
     /// "metric 'X': reason; valid forms: ...".
-    public var description: String { "metric '\(name)': \(reason); valid forms: \(Metric.validForms)" }
+    public var description: String { "metric '\(name)': \(reason); valid forms: \(validForms)" }
 }
