@@ -1,6 +1,6 @@
 import Foundation
 
-/// The fields densekit reads from one JSON line (`_id`, `id`, `title`, `text`), each as found.
+/// The fields densekit reads from one JSON line (`_id`, `id`, `title`, `text`, `labels`), each as found.
 ///
 /// Decoding only these keys, each to a small enum, lets the BEIR and plain readers report exactly
 /// which field is missing or has the wrong type, which a plain `Decodable` struct would not.
@@ -11,11 +11,13 @@ struct JSONLine {
         /// An integer (an id), as its decimal text.
         case integer(String)
         case null
-        /// A float, a boolean, an array or an object.
+        /// An array of strings (XMC labels).
+        case strings([String])
+        /// A float, a boolean, another array or an object.
         case other
     }
 
-    static let keys = ["_id", "id", "title", "text"]
+    static let keys = ["_id", "id", "title", "text", "labels"]
     let fields: [String: Field]
 
     /// Parses `text`, which must be one JSON object.
@@ -52,6 +54,15 @@ struct JSONLine {
         }
     }
 
+    /// The array of strings under `key`.
+    func strings(_ key: String) throws(LineProblem) -> [String] {
+        switch fields[key] {
+        case .strings(let values)?: return values
+        case nil: throw LineProblem("missing \"\(key)\"")
+        default: throw LineProblem("\"\(key)\" must be an array of strings")
+        }
+    }
+
     private struct Key: CodingKey {
         let stringValue: String
         var intValue: Int? { nil }
@@ -77,6 +88,7 @@ struct JSONLine {
             if let value = try? container.decode(String.self, forKey: key) { return .string(value) }
             if let value = try? container.decode(Int64.self, forKey: key) { return .integer(String(value)) }
             if let value = try? container.decode(UInt64.self, forKey: key) { return .integer(String(value)) }
+            if let values = try? container.decode([String].self, forKey: key) { return .strings(values) }
             return .other
         }
     }
