@@ -6,7 +6,7 @@ import Foundation
 /// `densekit eval`: score a run file against qrels.
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Score a run against relevance judgments: MRR@k, Recall@k, nDCG@k, MAP, P@k.",
+        abstract: "Score a run against relevance judgments (MRR@k, Recall@k, nDCG@k, MAP, P@k), or XMC label predictions (--xmc: P@k, nDCG@k, PSP@k, R@k).",
         discussion: """
         Conventions follow trec_eval (recip_rank, recall_k, ndcg_cut, map, P_k), and queries missing from the run count as zeros, as with trec_eval -c and the MS MARCO script:
 
@@ -18,16 +18,20 @@ struct Eval: ParsableCommand {
         - The queries evaluated are those of the qrels with at least one relevant document: queries without relevant judgments are skipped. A query absent from the run scores 0 on every metric and counts in the mean. Run queries not in the qrels are ignored.
         - The run format is detected from its first line: MS MARCO qid<TAB>pid<TAB>rank (ordered by rank) or TREC qid Q0 docid rank score tag (ordered as trec_eval orders it: score descending, scores that are equal as 32-bit floats by docid descending; the rank column is not used, whatever it says). A document repeated in a ranking counts once, at its best position.
         - Qrels: TREC / MS MARCO 'qid 0 docid relevance' or BEIR 'query-id corpus-id score' with its header line; fields separated by tabs or spaces.
+
+        With --xmc: --truth is a JSON-lines file of {"id", "text", "labels"} documents, --predictions lines doc_id<TAB>label<TAB>rank<TAB>score, and the metrics are pyxclib's: P@k, R@k, nDCG@k (binary gains, ideal over min(k, |labels|)), PSP@k and PSnDCG@k (propensity-weighted and divided by the best achievable ranking's, a ratio of means). Propensities 1/p = 1 + C (n_l + B)^-A with C = (ln N - 1)(B + 1)^A come from the --train documents' label counts. Every truth document counts; one without predictions scores 0.
         """)
 
     @Option(name: .customLong("qrels"), help: "Relevance judgments file.")
-    var qrelsPath: String
+    var qrelsPath: String?
 
     @Option(name: .customLong("run"), help: "Run file (MS MARCO or TREC format, detected).")
-    var runPath: String
+    var runPath: String?
 
-    @Option(name: .long, help: "Comma-separated metrics: \(Metric.validForms).")
-    var metrics = "MRR@10,R@10,R@100,R@1000,nDCG@10,MAP"
+    @Option(name: .long, help: "Comma-separated metrics: \(Metric.validForms); with --xmc: \(XMCMetric.validForms).")
+    var metrics: String?
+
+    @OptionGroup(title: "Extreme multi-label classification") var xmc: XMCEvalOptions
 
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
@@ -35,13 +39,24 @@ struct Eval: ParsableCommand {
     @Flag(name: .customLong("per-query"), help: "Also print every query's values.")
     var perQuery = false
 
+    static let defaultMetrics = "MRR@10,R@10,R@100,R@1000,nDCG@10,MAP"
+
     func validate() throws {
-        do { _ = try Metric.parseList(metrics) } catch { throw ValidationError(error.description) }
+        if xmc.xmc {
+            guard qrelsPath == nil, runPath == nil else { throw ValidationError("--xmc reads --truth and --predictions, not --qrels and --run") }
+            try xmc.check(metrics: metrics)
+        } else {
+            guard qrelsPath != nil, runPath != nil else { throw ValidationError("give --qrels and --run (or --xmc with --truth and --predictions)") }
+            guard xmc.truth == nil, xmc.predictions == nil, xmc.train == nil else { throw ValidationError("--truth, --predictions and --train go with --xmc") }
+            do { _ = try Metric.parseList(metrics ?? Self.defaultMetrics) } catch { throw ValidationError(error.description) }
+        }
     }
 
     func run() throws {
+        if xmc.xmc { return try xmc.run(metrics: metrics, json: json) }
+        guard let qrelsPath, let runPath else { throw ValidationError("give --qrels and --run") }
         let metricList: [Metric]
-        do { metricList = try Metric.parseList(metrics) } catch { throw ValidationError(error.description) }
+        do { metricList = try Metric.parseList(metrics ?? Self.defaultMetrics) } catch { throw ValidationError(error.description) }
         let qrels = try QrelsReader.read(path: qrelsPath)
         let (run, format) = try RunReader.read(path: runPath)
         let evaluation = Evaluator(qrels: qrels, metrics: metricList).evaluate(run, perQuery: perQuery)

@@ -1,3 +1,4 @@
+import DensekitCorpus
 import Foundation
 
 /// An extreme multi-label classification metric at a cutoff, as pyxclib
@@ -185,4 +186,34 @@ public struct XMCEvaluator: Sendable {
 public struct MissingPropensity: Error, CustomStringConvertible, Sendable {
     public let metric: XMCMetric
     public var description: String { "\(metric) weighs labels by their propensity, which needs the training labels (--train)" }
+}
+
+/// Label predictions: lines `doc_id<TAB>label<TAB>rank<TAB>score` (what `densekit xmc predict`
+/// writes), any order; each document's labels come back by rank, equal ranks in file order, a
+/// label repeated in one document kept at its best rank.
+public enum XMCPredictionsReader {
+    /// Every document's ranked labels.
+    /// - Throws: `CorpusError` with file and line for a line without four tab-separated fields, a
+    ///   rank that is not a positive integer, or a score that is not a finite number.
+    public static func read(path: String) throws(CorpusError) -> [String: [String]] {
+        let lines = try LineReader(path: path)
+        var entries: [String: [(rank: Int, order: Int, label: String)]] = [:]
+        var order = 0
+        while let line = try lines.nextLine() {
+            if line.text.allSatisfy(\.isWhitespace) { continue }
+            let fields = line.text.split(separator: "\t", omittingEmptySubsequences: false)
+            func fail(_ reason: String) -> CorpusError { CorpusError(path: path, line: line.number, reason: reason) }
+            guard fields.count == 4 else { throw fail("expected doc_id<TAB>label<TAB>rank<TAB>score, found \(fields.count) field\(fields.count == 1 ? "" : "s")") }
+            guard !fields[0].isEmpty, !fields[1].isEmpty else { throw fail("empty document id or label") }
+            guard let rank = Int(fields[2]), rank > 0 else { throw fail("rank '\(fields[2])' is not a positive integer") }
+            guard let score = Double(fields[3]), score.isFinite else { throw fail("score '\(fields[3])' is not a finite number") }
+            _ = score
+            entries[String(fields[0]), default: []].append((rank, order, String(fields[1])))
+            order += 1
+        }
+        return entries.mapValues { list in
+            var seen = Set<String>()
+            return list.sorted { ($0.rank, $0.order) < ($1.rank, $1.order) }.map(\.label).filter { seen.insert($0).inserted }
+        }
+    }
 }

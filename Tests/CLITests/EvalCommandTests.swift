@@ -66,3 +66,53 @@ import Testing
         #expect(badLine.stderr.contains("\(run):2: expected 3 fields (qid<TAB>pid<TAB>rank), found 2"))
     }
 }
+
+/// `densekit eval --xmc`: label predictions scored with pyxclib's metrics.
+@Suite struct XMCEvalCommandTests {
+    func files() throws -> (truth: String, predictions: String, train: String) {
+        let truth = try CommandRunner.temporaryFile(Array("""
+            {"id": "doc1", "text": "x", "labels": ["a", "b"]}
+            {"id": "doc2", "text": "y", "labels": ["c"]}
+            """.utf8), name: "dev.jsonl")
+        let predictions = try CommandRunner.temporaryFile(Array("doc1\tc\t2\t0.5\ndoc1\ta\t1\t0.9\ndoc1\tb\t3\t0.1\ndoc2\td\t1\t0.8\ndoc2\te\t2\t0.7\ndoc2\tc\t3\t0.6\ndoc9\ta\t1\t1\n".utf8), name: "p.tsv")
+        // a in 3 of 4 training documents, b and c in 1: b and c are the rare ones.
+        let train = try CommandRunner.temporaryFile(Array("""
+            {"id": "t1", "text": "", "labels": ["a", "b"]}
+            {"id": "t2", "text": "", "labels": ["a"]}
+            {"id": "t3", "text": "", "labels": ["a", "c"]}
+            {"id": "t4", "text": "", "labels": ["d"]}
+            """.utf8), name: "train.jsonl")
+        return (truth, predictions, train)
+    }
+
+    @Test func metricsAsJSONAndTable() throws {
+        let (truth, predictions, train) = try files()
+        let result = try CommandRunner.run(["eval", "--xmc", "--truth", truth, "--predictions", predictions, "--train", train,
+                                            "--metrics", "P@1,P@3,R@1,nDCG@3,PSP@3", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any]
+        let metrics = try #require(object?["metrics"] as? [String: Double])
+        #expect(metrics["P@1"] == 0.5 && metrics["P@3"] == 0.5 && metrics["R@1"] == 0.25)
+        #expect(abs((metrics["nDCG@3"] ?? 0) - 0.7098603945740938) < 1e-9)
+        #expect(metrics["PSP@3"] == 1, "every true label is in the top 3")
+        #expect(result.stderr.contains("1 predicted documents are not in"), "\(result.stderr)")
+        let table = try CommandRunner.run(["eval", "--xmc", "--truth", truth, "--predictions", predictions, "--metrics", "P@1"])
+        #expect(table.status == 0 && table.stdout.contains("P@1     0.5000          2"), "\(table.stdout)\(table.stderr)")
+    }
+
+    @Test func mistakesAreRefused() throws {
+        let (truth, predictions, _) = try files()
+        for (arguments, message) in [
+            (["--xmc", "--truth", truth, "--predictions", predictions, "--metrics", "PSP@5"], "PSP@5 needs --train"),
+            (["--xmc", "--truth", truth], "--xmc needs --truth and --predictions"),
+            (["--xmc", "--truth", truth, "--predictions", predictions, "--metrics", "MRR@10"], "not an XMC metric"),
+            (["--truth", truth, "--predictions", predictions], "give --qrels and --run"),
+        ] {
+            let result = try CommandRunner.run(["eval"] + arguments)
+            #expect(result.status != 0 && result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+        let bad = try CommandRunner.temporaryFile(Array("doc1\ta\tfirst\t0.5\n".utf8), name: "bad.tsv")
+        let result = try CommandRunner.run(["eval", "--xmc", "--truth", truth, "--predictions", bad, "--metrics", "P@1"])
+        #expect(result.status != 0 && result.stderr.contains("\(bad):1: rank 'first' is not a positive integer"), "\(result.stderr)")
+    }
+}
