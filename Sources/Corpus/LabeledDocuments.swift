@@ -50,6 +50,25 @@ public struct LabelSet: Sendable {
 
     /// The position of `label` in the file; nil when the set does not have it.
     public func index(of label: String) -> Int? { indices[label] }
+
+    /// What an encoder reads for label `index`.
+    public func text(_ index: Int, as kind: LabelTextKind) -> String {
+        switch kind {
+        case .nameAndText: labels[index] + ": " + texts[index]
+        case .text: texts[index]
+        case .name: labels[index]
+        }
+    }
+}
+
+/// What the encoder reads for a label (training and prediction must agree).
+public enum LabelTextKind: String, Codable, Sendable, CaseIterable {
+    /// `name: text` (debtags' `devel::library: Libraries.`): the name carries the facet.
+    case nameAndText = "name-and-text"
+    /// The label file's text alone.
+    case text
+    /// The label's name alone.
+    case name
 }
 
 /// Reads XMC documents from JSON lines `{"id": ..., "text": ..., "labels": ["...", ...]}` (as

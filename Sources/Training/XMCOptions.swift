@@ -1,3 +1,4 @@
+import DensekitCorpus
 import DensekitLosses
 
 /// The loss of an XMC run (its raw value is the CLI's and the checkpoint's name).
@@ -8,16 +9,6 @@ public enum XMCLossKind: String, Codable, Sendable, CaseIterable {
     case softTopK = "soft-topk"
     /// InfoNCE on one positive drawn per document and step, the others masked.
     case infonce
-}
-
-/// What the encoder reads for a label.
-public enum LabelTextKind: String, Codable, Sendable, CaseIterable {
-    /// `name: text` (debtags' `devel::library: Libraries.`): the name carries the facet.
-    case nameAndText = "name-and-text"
-    /// The label file's text alone.
-    case text
-    /// The label's name alone.
-    case name
 }
 
 /// Settings of an XMC training run (documents as queries, labels as passages, DEXML's setting);

@@ -48,15 +48,6 @@ public final class XMCTask: TrainingTask {
         loss = options.makeLoss()
     }
 
-    /// What the encoder reads for label `index`.
-    public func labelText(_ index: Int) -> String {
-        switch options.labelText {
-        case .nameAndText: labels.labels[index] + ": " + labels.texts[index]
-        case .text: labels.texts[index]
-        case .name: labels.labels[index]
-        }
-    }
-
     public var parameterVectors: [BertParameters] { [parameters] }
     public var optimizerPrefixes: [String] { [""] }
     public var samplerState: DocumentSampler {
@@ -71,7 +62,7 @@ public final class XMCTask: TrainingTask {
         let batch = sampler.next(documentCount: documents.count, positives: { self.positives[$0].count })
         let queries = model.tokenize(batch.map { documents[$0.document].text }, maxLength: options.documentMaxLength)
         // Label texts do not change: tokenized once.
-        let candidates = labelTokens ?? model.tokenize((0..<labels.count).map(labelText), maxLength: options.labelMaxLength)
+        let candidates = labelTokens ?? model.tokenize((0..<labels.count).map { labels.text($0, as: options.labelText) }, maxLength: options.labelMaxLength)
         labelTokens = candidates
         // The drawn positive first (InfoNCE's target), then the document's others.
         let lists = batch.map { draw in

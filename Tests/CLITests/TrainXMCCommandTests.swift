@@ -52,4 +52,27 @@ import Testing
                                           "--top-k", "6", "--steps", "1", "--out", folder + "/y"])
         #expect(topK.status != 0 && topK.stderr.contains("--top-k 6 must be below the number of labels (6)"), "\(topK.stderr)")
     }
+
+    /// The trained model predicts each document's labels (k lines, ranks 1..k, labels of the
+    /// set, scores falling) in the file `eval --xmc` reads.
+    @Test func predictWritesWhatEvalReads() throws {
+        let (train, labels, model) = try task()
+        let folder = URL(fileURLWithPath: train).deletingLastPathComponent().path
+        let trained = try CommandRunner.run(["train", "xmc", "--model", model, "--train", train, "--labels", labels, "--batch-size", "4",
+                                             "--steps", "6", "--lr", "1e-3", "--out", folder + "/m", "--quiet"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let predicted = try CommandRunner.run(["xmc", "predict", "--model", folder + "/m", "--labels", labels, "--docs", train, "-k", "3", "--quiet"])
+        #expect(predicted.status == 0, "\(predicted.stderr)")
+        let lines = predicted.stdout.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        #expect(lines.count == 24 * 3)
+        let known = Set(try String(contentsOfFile: labels, encoding: .utf8).split(separator: "\n").map { String($0.split(separator: "\t")[0]) })
+        for (index, fields) in lines.enumerated() {
+            #expect(fields.count == 4 && fields[0] == "d\(index / 3)" && fields[2] == String(index % 3 + 1) && known.contains(fields[1]), "\(fields)")
+            if index % 3 > 0 { #expect(Float(fields[3])! <= Float(lines[index - 1][3])!) }
+        }
+        let output = folder + "/p.tsv"
+        try predicted.stdout.write(toFile: output, atomically: true, encoding: .utf8)
+        let scored = try CommandRunner.run(["eval", "--xmc", "--truth", train, "--predictions", output, "--train", train, "--json"])
+        #expect(scored.status == 0 && scored.stdout.contains("\"P@1\""), "\(scored.stderr)")
+    }
 }
