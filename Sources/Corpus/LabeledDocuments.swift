@@ -95,10 +95,7 @@ public final class LabeledDocumentReader {
 
     /// The next document and its line number; nil at the end.
     public func next() throws(CorpusError) -> (line: Int, document: LabeledDocument)? {
-        let labels = labels, decoder = decoder
-        var seen = firstLineOfId
-        defer { firstLineOfId = seen }
-        let path = path
+        let labels = labels, decoder = decoder, path = path
         guard let (line, document) = try source.next({ (line) throws(LineProblem) -> LabeledDocument? in
             let object = try JSONLine(line.text, decoder: decoder)
             let id = try object.id("id")
@@ -109,8 +106,11 @@ public final class LabeledDocumentReader {
             if let labels, let unknown = listed.first(where: { labels.index(of: $0) == nil }) {
                 throw LineProblem("label '\(unknown)' is not in the label set")
             }
-            if let first = seen[id] { throw LineProblem("duplicate document id '\(id)' (first at line \(first) of \(path))") }
-            seen[id] = line.number
+            // Through self, not a local copy: copying the dictionary per line made reading quadratic.
+            if let first = self.firstLineOfId.updateValue(line.number, forKey: id) {
+                self.firstLineOfId[id] = first
+                throw LineProblem("duplicate document id '\(id)' (first at line \(first) of \(path))")
+            }
             return LabeledDocument(id: id, text: text, labels: listed)
         }) else { return nil }
         source.report.records += 1
