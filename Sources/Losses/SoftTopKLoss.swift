@@ -48,7 +48,7 @@ public struct SoftTopKLoss: ContrastiveLoss {
 
     public func lossAndGradient(overwriting scores: ScoreMatrix, positives: PositiveSets) -> Double {
         let m = scores.columns
-        var z = [Double](repeating: 0, count: m), included = [Bool](repeating: true, count: m)
+        var z = [Double](repeating: 0, count: m), p = [Double](repeating: 0, count: m), included = [Bool](repeating: true, count: m)
         var total = 0.0
         for i in 0..<scores.rows {
             let row = scores.row(i)
@@ -56,18 +56,18 @@ public struct SoftTopKLoss: ContrastiveLoss {
             for j in 0..<m { included[j] = true }
             for j in positives[i].dropFirst(k) { included[j] = false }
             let t = threshold(row, included: included)
-            for j in 0..<m { z[j] = alpha * (Double(row[j]) + t) }
+            for j in 0..<m {
+                z[j] = alpha * (Double(row[j]) + t)
+                p[j] = Self.sigmoid(z[j])
+            }
             // L_i and u_j = dL_i/dz_j on the targets.
             let weight = 1 / Double(targets.count)
             var uSum = 0.0, vSum = 0.0
-            for j in 0..<m where included[j] {
-                let p = Self.sigmoid(z[j])
-                vSum += p * (1 - p)
-            }
+            for j in 0..<m where included[j] { vSum += p[j] * (1 - p[j]) }
             var u = [Double](repeating: 0, count: targets.count)
             for (n, j) in targets.enumerated() {
                 total += weight * Self.softplus(-z[j])
-                u[n] = -weight * (1 - Self.sigmoid(z[j]))
+                u[n] = -weight * (1 - p[j])
                 uSum += u[n]
             }
             // dL_i/ds_m = alpha (u_m - v_m uSum / vSum); a row whose sigmoids are all saturated
@@ -75,8 +75,7 @@ public struct SoftTopKLoss: ContrastiveLoss {
             let ratio = vSum > 0 ? uSum / vSum : 0
             for j in 0..<m {
                 guard included[j] else { row[j] = 0; continue }
-                let p = Self.sigmoid(z[j])
-                row[j] = Float(alpha * (-p * (1 - p) * ratio))
+                row[j] = Float(alpha * (-p[j] * (1 - p[j]) * ratio))
             }
             for (n, j) in targets.enumerated() { row[j] += Float(alpha * u[n]) }
         }
