@@ -15,11 +15,12 @@ public final class DualEncoderTask: TrainingTask {
     /// The training set; its negatives are replaced at each refresh.
     public private(set) var data: TrainingData
     public let options: TrainerOptions
-    /// The parameters being trained (copies of the base model's): the shared encoder's, or the
-    /// query tower's then the passage tower's.
-    public let towers: [BertParameters]
+    /// The weights being trained (copies of the base model's), tied or as two towers.
+    public let trainable: TrainableDualEncoder
+    /// The shared encoder's parameters, or the query tower's then the passage tower's.
+    public var towers: [BertParameters] { trainable.towers }
     /// The model being trained: the base model's tokenizers and settings around `towers`.
-    public let model: DualEncoder
+    public var model: DualEncoder { trainable.model }
     private var sampler: BatchSampler
     private var contrastive: ContrastiveStep?
     private let loss: any ContrastiveLoss
@@ -35,36 +36,17 @@ public final class DualEncoderTask: TrainingTask {
     public init(base: DualEncoder, data: TrainingData, options: TrainerOptions) throws {
         guard !data.queryIds.isEmpty else { throw TrainingError.invalidOption("no training query has a relevant passage in the collection") }
         guard options.batchSize >= 2 else { throw TrainingError.invalidOption("--batch-size must be at least 2 (in-batch negatives)") }
-        guard base.isTied || options.separateTowers else {
-            throw TrainingError.invalidOption("\(base.directory?.path ?? "the base model") has separate query and passage towers; train it with --separate-towers")
-        }
-        guard base.query.encoder.parameters.layout.count == base.passage.encoder.parameters.layout.count else {
-            throw TrainingError.invalidOption("the query and passage towers have different architectures")
-        }
         self.base = base
         self.data = data
         self.options = options
-        func copy(_ encoder: SentenceEncoder) -> (BertParameters, SentenceEncoder) {
-            let parameters = encoder.encoder.parameters.copy()
-            return (parameters, SentenceEncoder(tokenizer: encoder.tokenizer, parameters: parameters, pooling: encoder.pooling,
-                                                maxLength: encoder.maxLength, lowercaseInput: encoder.lowercaseInput, directory: encoder.directory))
-        }
-        if options.separateTowers {
-            let (queryParameters, query) = copy(base.query), (passageParameters, passage) = copy(base.passage)
-            towers = [queryParameters, passageParameters]
-            model = try DualEncoder(query: query, passage: passage, directory: base.directory)
-        } else {
-            let (parameters, shared) = copy(base.query)
-            towers = [parameters]
-            model = DualEncoder(tied: shared)
-        }
+        trainable = try TrainableDualEncoder(base: base, separateTowers: options.separateTowers)
         sampler = BatchSampler(batchSize: options.batchSize, negativesPerQuery: options.negativesPerQuery, seed: options.seed)
         loss = options.makeLoss()
     }
 
     public var parameterVectors: [BertParameters] { towers }
     /// AdamW names of each tower's moments in `optimizer.safetensors`.
-    public var optimizerPrefixes: [String] { Array(["", "passage."].prefix(towers.count)) }
+    public var optimizerPrefixes: [String] { trainable.optimizerPrefixes }
     public var samplerState: BatchSampler {
         get { sampler }
         set { sampler = newValue }
@@ -79,10 +61,8 @@ public final class DualEncoderTask: TrainingTask {
         let queries = model.query.tokenize(batch.queries, maxLength: options.queryMaxLength)
         let candidates = model.passage.tokenize(batch.candidates, maxLength: options.passageMaxLength)
         let tokenized = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let contrastive = self.contrastive ?? ContrastiveStep(
-            towers: options.separateTowers ? [model.query.encoder, model.passage.encoder] : [model.query.encoder],
-            pooling: model.query.pooling, chunkSize: options.chunkSize, threads: options.threads,
-            recomputesLayers: options.gradientCheckpointing)
+        let contrastive = self.contrastive ?? trainable.contrastiveStep(chunkSize: options.chunkSize, threads: options.threads,
+                                                                        recomputesLayers: options.gradientCheckpointing)
         self.contrastive = contrastive
         let mixing = options.mixing.flatMap { index >= $0.startStep ? $0.mixing : nil } ?? HardNegativeMixing()
         let value = try contrastive.run(queries: queries, candidates: candidates, positives: batch.positives, loss: loss,
@@ -105,23 +85,9 @@ public final class DualEncoderTask: TrainingTask {
         negativesRefreshedAt = due
     }
 
-    /// The model as it is now: a sentence-transformers folder, or a two-tower folder.
-    public func saveModel(to folder: ModelFolder) throws {
-        if towers.count == 1 {
-            try model.query.save(to: folder.url, parameters: towers[0])
-        } else {
-            try model.save(to: folder.url, queryParameters: towers[0], passageParameters: towers[1])
-        }
-    }
+    public func saveModel(to folder: ModelFolder) throws { try trainable.save(to: folder) }
 
-    public func restoreModel(from folder: ModelFolder) throws {
-        for (index, tower) in towers.enumerated() {
-            let modelFolder = towers.count == 1 ? folder : ModelFolder(folder.file(index == 0 ? DualEncoder.queryFolder : DualEncoder.passageFolder))
-            let weights = try SafeTensorsFile(url: modelFolder.file(ModelFolder.weightsFile))
-            let restored = try BertParameters(file: weights, layout: tower.layout)
-            tower.values.update(from: restored.values, count: tower.layout.count)
-        }
-    }
+    public func restoreModel(from folder: ModelFolder) throws { try trainable.restore(from: folder) }
 }
 
 /// The loop over a dual-encoder task, under the name the library has always used.
