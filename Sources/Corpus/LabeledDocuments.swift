@@ -46,6 +46,13 @@ public struct LabelSet: Sendable {
         self.indices = indices
     }
 
+    /// A set of `names` (none repeated) and their texts, in order.
+    init(uniqueNames names: [String], texts: [String]) {
+        labels = names
+        self.texts = texts
+        indices = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+    }
+
     public var count: Int { labels.count }
 
     /// The position of `label` in the file; nil when the set does not have it.
