@@ -13,6 +13,8 @@ struct XMCEvalOptions: ParsableArguments {
     var predictions: String?
     @Option(name: .long, help: "Training documents (JSON lines with labels), for the label propensities of PSP@k and PSnDCG@k.")
     var train: String?
+    @Option(name: .customLong("xmc-format"), help: "Layout of --truth and --train: jsonl, or ecr (tst_X.txt / trn_X.txt with their *_X_Y.txt label matrices).")
+    var format = XMCDataFormat.jsonl
     @Option(name: .long, help: "Propensity A (pyxclib's default 0.55; 0.5 Wikipedia, 0.6 Amazon).")
     var propensityA = 0.55
     @Option(name: .long, help: "Propensity B (pyxclib's default 1.5; 0.4 Wikipedia, 2.6 Amazon).")
@@ -36,9 +38,9 @@ struct XMCEvalOptions: ParsableArguments {
         guard let truth, let predictions else { throw ValidationError("--xmc needs --truth and --predictions") }
         let list: [XMCMetric]
         do { list = try XMCMetric.parseList(metrics ?? Self.defaultMetrics) } catch { throw ValidationError(error.description) }
-        let documents = try LabeledDocumentReader.readAll(path: truth, labels: nil).documents
+        let documents = try format.documents(path: truth, labels: nil).documents
         let propensity = try train.map { path in
-            InversePropensity(trainingLabels: try LabeledDocumentReader.readAll(path: path, labels: nil).documents.map(\.labels),
+            InversePropensity(trainingLabels: try format.documents(path: path, labels: nil).documents.map(\.labels),
                               a: propensityA, b: propensityB)
         }
         let evaluator = XMCEvaluator(truth: Dictionary(uniqueKeysWithValues: documents.map { ($0.id, $0.labels) }), propensity: propensity)

@@ -82,21 +82,26 @@ public final class Searcher: @unchecked Sendable {
         while start < queries.count {
             let end = min(start + chunk, queries.count)
             let embeddings = encoder.encode(Array(queries[start..<end]), options: options)
-            let (scores, labels) = try embeddings.values.withUnsafeBufferPointer { buffer in
-                try index.search(buffer.baseAddress!, count: end - start, k: k)
-            }
-            let passages = try folder.store.passages(internalIds: labels.map(Int.init), includeText: includeText)
-            for q in 0..<(end - start) {
-                var hits: [Hit] = []
-                for r in 0..<k {
-                    guard let passage = passages[q * k + r] else { continue }
-                    hits.append(Hit(rank: hits.count + 1, id: passage.id, score: scores[q * k + r], text: passage.text))
-                }
-                results.append(hits)
+            results += try embeddings.values.withUnsafeBufferPointer { buffer in
+                try search(embedded: buffer.baseAddress!, count: end - start, k: k, includeText: includeText)
             }
             start = end
             progress(start)
         }
         return results
+    }
+
+    /// The `k` best passages for each of `count` query vectors (made by `encoder`), best first.
+    public func search(embedded vectors: UnsafePointer<Float>, count: Int, k: Int, includeText: Bool = false) throws -> [[Hit]] {
+        let (scores, labels) = try index.search(vectors, count: count, k: k)
+        let passages = try folder.store.passages(internalIds: labels.map(Int.init), includeText: includeText)
+        return (0..<count).map { q in
+            var hits: [Hit] = []
+            for r in 0..<k {
+                guard let passage = passages[q * k + r] else { continue }
+                hits.append(Hit(rank: hits.count + 1, id: passage.id, score: scores[q * k + r], text: passage.text))
+            }
+            return hits
+        }
     }
 }
