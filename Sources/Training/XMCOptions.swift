@@ -11,6 +11,16 @@ public enum XMCLossKind: String, Codable, Sendable, CaseIterable {
     case infonce
 }
 
+/// Which labels a step scores its documents against.
+public enum XMCLabelNegatives: String, Codable, Sendable, CaseIterable {
+    /// Every label (DEXML's dist-de-all): exact, for label sets up to some thousands.
+    case all
+    /// The batch's own positive labels, plus hard negatives drawn from each document's
+    /// shortlist, its nearest labels under the model as it was at the last refresh (DEXML's
+    /// dist-de-hnm): for label sets too large to score whole.
+    case shortlist
+}
+
 /// Settings of an XMC training run (documents as queries, labels as passages, DEXML's setting);
 /// saved with every checkpoint, and checked on resume. The CLI's defaults, declared once.
 @dynamicMemberLookup
@@ -29,6 +39,15 @@ public struct XMCOptions: TaskOptions {
     public var documentMaxLength = 128
     public var labelMaxLength = 32
     public var labelText = LabelTextKind.nameAndText
+    /// A label tower apart from the document tower (both start as the base model).
+    public var separateTowers = false
+    public var labelNegatives = XMCLabelNegatives.all
+    /// Shortlist: nearest labels kept per document (DEXML: 100).
+    public var shortlistDepth = 100
+    /// Shortlist: hard negative labels drawn per document and step.
+    public var hardLabels = 4
+    /// Shortlist: steps between refreshes (the first is made before step 0).
+    public var shortlistEvery = 1000
 
     public init() {}
 
