@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# densekit eval --xmc against pyxclib's xc_metrics, every metric to 1e-6, on real predictions:
+# all-MiniLM-L6-v2 zero-shot on the debtags-xmc dev set (and, with PREDICTIONS=FILE, any
+# predictions file of that set).
+#
+#   Benchmarks/xmc_parity.sh PATH/TO/debtags-xmc
+#
+# PYXCLIB: what pip installs as pyxclib (not on PyPI): default
+# git+https://github.com/kunaldahiya/pyxclib, or a local checkout's path.
+# Writes Benchmarks/results/xmc-parity-DATE.md.
+set -euo pipefail
+data="$(realpath "${1:?usage: $0 PATH/TO/debtags-xmc}")"
+source "$(dirname "$0")/common.sh"
+# pyxclib's setup.py wants Cython at build time and lists nmslib and fasttext (unused by its
+# metrics, and slow to build): its metrics' own dependencies first, then it alone.
+if ! "$venv/bin/python" -c "import xclib.evaluation.xc_metrics" 2>/dev/null; then
+    "$venv/bin/pip" install --quiet numba cython six scikit-learn >&2
+    "$venv/bin/pip" install --quiet --no-build-isolation --no-deps "${PYXCLIB:-git+https://github.com/kunaldahiya/pyxclib}" >&2
+fi
+predictions="${PREDICTIONS:-$out/xmc-zero-shot.dev.tsv}"
+if [ -z "${PREDICTIONS:-}" ]; then
+    "$dk" xmc predict --labels "$data/labels.tsv" --docs "$data/dev.jsonl" --label-text text -k 10 -o "$predictions" --quiet
+fi
+result="Benchmarks/results/xmc-parity-$(date +%Y-%m-%d).md"
+{
+    echo "# eval --xmc against pyxclib's xc_metrics"
+    echo
+    echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); machine: $machine"
+    echo "- pyxclib: $("$venv/bin/pip" show xclib 2>/dev/null | awk '/^Version/ {print $2}') (${PYXCLIB:-git+https://github.com/kunaldahiya/pyxclib})"
+    echo "- predictions: \`$predictions\` (top 10 per document; default: all-MiniLM-L6-v2 zero-shot, label text only)"
+    echo "- command: \`Benchmarks/xmc_parity.sh $data\`; propensities A 0.55, B 1.5 from train.jsonl"
+    echo
+    "$venv/bin/python" Benchmarks/xmc_parity.py --densekit "$dk" --truth "$data/dev.jsonl" --train "$data/train.jsonl" \
+        --labels "$data/labels.tsv" --predictions "$predictions"
+} | tee "$result"
