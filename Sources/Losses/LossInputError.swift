@@ -43,6 +43,10 @@ public enum LossInputError: Error, Sendable, Equatable, CustomStringConvertible 
     case invalidTopK(k: Int, alpha: Double)
     /// Soft top-k: a row with no more columns than `k` (every sigmoid would have to be 1).
     case topKTooLarge(query: Int, k: Int, columns: Int)
+    /// A mixing weight (AR2's lambda) outside [0, 1].
+    case invalidWeight(Float)
+    /// A teacher's logit that is not finite.
+    case invalidLogit(row: Int, column: Int, value: Float)
 
     /// A one-line explanation naming the offending query, row, column or index.
     public var description: String {
@@ -66,6 +70,8 @@ public enum LossInputError: Error, Sendable, Equatable, CustomStringConvertible 
         case .invalidTemperature(let t): "temperature must be finite and positive, got \(t)"
         case .invalidTopK(let k, let alpha): "soft top-k needs k >= 1 and a finite positive alpha, got k \(k), alpha \(alpha)"
         case .topKTooLarge(let q, let k, let columns): "query \(q): soft top-k with k \(k) needs more than k candidates, has \(columns)"
+        case .invalidWeight(let w): "loss weight must be in [0, 1], got \(w)"
+        case .invalidLogit(let r, let c, let v): "row \(r), column \(c): logit \(v) is not finite"
         }
     }
 }

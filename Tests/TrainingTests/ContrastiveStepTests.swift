@@ -22,10 +22,13 @@ import Testing
         return (encoder, encoder.tokenize(queryTexts), encoder.tokenize(candidateTexts))
     }
 
-    func run(_ encoder: SentenceEncoder, _ q: [Encoding], _ p: [Encoding], chunkSize: Int, threads: Int, loss: any ContrastiveLoss) throws -> (Float, [Float]) {
+    func run(_ encoder: SentenceEncoder, _ q: [Encoding], _ p: [Encoding], chunkSize: Int, threads: Int, loss: any ContrastiveLoss,
+             positives: [[Int]]? = nil) throws -> (Float, [Float]) {
         let step = ContrastiveStep(encoder: encoder.encoder, pooling: encoder.pooling, chunkSize: chunkSize, threads: threads)
         var gradient = [Float](repeating: .nan, count: encoder.encoder.parameters.layout.count)
-        let value = try gradient.withUnsafeMutableBufferPointer { try step.run(queries: q, candidates: p, positives: positives, loss: loss, gradient: $0.baseAddress!) }
+        let value = try gradient.withUnsafeMutableBufferPointer {
+            try step.run(queries: q, candidates: p, positives: positives ?? self.positives, loss: loss, gradient: $0.baseAddress!)
+        }
         return (value, gradient)
     }
 
@@ -47,15 +50,26 @@ import Testing
     /// The full step's gradient, along a random direction in parameter space, against a
     /// central difference of the step's loss (tolerance as argued in BertBackwardTests: Float32
     /// noise over ε ≈ 1e-3 relative, truncation smaller; errors in wiring are O(1)).
-    @Test(arguments: ["infonce", "dcl", "decoupled-softmax"])
+    ///
+    /// "ar2": AR2's retriever loss on each query's own group of two candidates (its positive and
+    /// a negative), against fixed ranker logits (`GroupedScoreLoss`).
+    @Test(arguments: ["infonce", "dcl", "decoupled-softmax", "ar2"])
     func stepGradientMatchesFiniteDifferences(lossName: String) throws {
-        let (encoder, q, p) = try setUp()
-        let loss: any ContrastiveLoss = switch lossName {
-        case "dcl": DecoupledContrastiveLoss(similarity: .cosine(scale: 20))
-        case "decoupled-softmax": DecoupledSoftmaxLoss(similarity: .cosine(scale: 20))
-        default: InfoNCELoss(similarity: .cosine(scale: 20), symmetric: true)
+        let (encoder, q, allCandidates) = try setUp()
+        var p = allCandidates, positives = self.positives
+        let loss: any ContrastiveLoss
+        switch lossName {
+        case "dcl": loss = DecoupledContrastiveLoss(similarity: .cosine(scale: 20))
+        case "decoupled-softmax": loss = DecoupledSoftmaxLoss(similarity: .cosine(scale: 20))
+        case "ar2":
+            // Groups (positive, negative): candidates 0, 4 | 1, 5 | 2, 6 | 3, 7.
+            p = [0, 4, 1, 5, 2, 6, 3, 7].map { allCandidates[$0] }
+            positives = [[0], [2], [4], [6]]
+            let ranker = try RankerLogits(values: [1.5, 2.5, 0.3, -1, 2, 1.8, -0.5, 0.7], rows: 4, columns: 2)
+            loss = GroupedScoreLoss(similarity: .cosine(scale: 20), groupSize: 2, inner: AR2RetrieverLoss(lambda: 0.5, temperature: 1), targets: ranker)
+        default: loss = InfoNCELoss(similarity: .cosine(scale: 20), symmetric: true)
         }
-        let (_, gradient) = try run(encoder, q, p, chunkSize: 4, threads: 2, loss: loss)
+        let (_, gradient) = try run(encoder, q, p, chunkSize: 4, threads: 2, loss: loss, positives: positives)
         let parameters = encoder.encoder.parameters
         let count = parameters.layout.count
         var generator = SeededGenerator(seed: 21)
@@ -68,7 +82,7 @@ import Testing
         func lossAt(_ sign: Float) throws -> Double {
             for k in 0..<count { parameters.values[k] = original[k] + sign * epsilon * direction[k] }
             defer { for k in 0..<count { parameters.values[k] = original[k] } }
-            return Double(try run(encoder, q, p, chunkSize: 100, threads: 1, loss: loss).0)
+            return Double(try run(encoder, q, p, chunkSize: 100, threads: 1, loss: loss, positives: positives).0)
         }
         let numeric = (try lossAt(1) - lossAt(-1)) / (2 * Double(epsilon))
         #expect(abs(numeric - analytic) <= 2e-3 + 0.02 * max(abs(numeric), abs(analytic)), "finite difference \(numeric), analytic \(analytic)")
