@@ -31,7 +31,10 @@ public final class Trainer<Task: TrainingTask> {
         var options: Task.Options
         var baseModel: String
         var losses: [Float]
+        /// The first vector's AdamW step count (what checkpoints before per-vector counts held).
         var optimizerStep: Int
+        /// Each vector's AdamW step count (they differ when a task freezes vectors).
+        var optimizerSteps: [Int]?
     }
 
     public let task: Task
@@ -75,7 +78,8 @@ public final class Trainer<Task: TrainingTask> {
         let moments = try SafeTensorsFile(url: folder.file(ModelFolder.optimizerFile))
         for (index, prefix) in task.optimizerPrefixes.enumerated() {
             let optimizer = optimizers[index]
-            optimizers[index] = try AdamW(state: AdamWState(step: state.optimizerStep, firstMoment: try moments.floats(prefix + "adamw.first_moment"),
+            let updates = state.optimizerSteps.flatMap { index < $0.count ? $0[index] : nil } ?? state.optimizerStep
+            optimizers[index] = try AdamW(state: AdamWState(step: updates, firstMoment: try moments.floats(prefix + "adamw.first_moment"),
                                                             secondMoment: try moments.floats(prefix + "adamw.second_moment")),
                                           configuration: optimizer.configuration, noWeightDecay: optimizer.noWeightDecay)
         }
@@ -96,8 +100,10 @@ public final class Trainer<Task: TrainingTask> {
     public func train(progress: (StepReport) throws -> Void = { _ in }, evaluate: ((Task.Model) throws -> String)? = nil,
                       log: (String) -> Void = { _ in }) throws {
         let loop = self.loop
-        let schedule = LearningRateSchedule(peak: loop.learningRate, warmupSteps: loop.warmupSteps, totalSteps: loop.totalSteps, decay: loop.decay)
         let vectors = task.parameterVectors
+        let schedules = task.schedules(loop: loop)
+            ?? Array(repeating: LearningRateSchedule(peak: loop.learningRate, warmupSteps: loop.warmupSteps, totalSteps: loop.totalSteps, decay: loop.decay),
+                     count: vectors.count)
         let counts = vectors.map(\.layout.count), offsets = counts.indices.map { counts[..<$0].reduce(0, +) }
         var gradient = [Float](repeating: 0, count: counts.reduce(0, +))
         let lastStep = loop.stopAfterSteps > 0 ? min(loop.stopAfterSteps, loop.totalSteps) : loop.totalSteps
@@ -127,14 +133,19 @@ public final class Trainer<Task: TrainingTask> {
             }
             phases.clipping = lap()
             guard clip.isFinite else { throw TrainingError.diverged(step: step + 1, what: "the gradient", lastCheckpoint: lastCheckpoint) }
-            let rate = schedule.learningRate(at: step)
+            let trained = task.trainedVectors(atStep: step) ?? Array(repeating: true, count: vectors.count)
+            // The rate reported is the first trained vector's.
+            var reported: Float?
             gradient.withUnsafeBufferPointer { g in
-                for (index, vector) in vectors.enumerated() {
+                for (index, vector) in vectors.enumerated() where trained[index] {
+                    let vectorRate = schedules[index].learningRate(at: optimizers[index].stepCount)
+                    reported = reported ?? vectorRate
                     optimizers[index].step(parameters: UnsafeMutableBufferPointer(start: vector.values, count: counts[index]),
                                            gradients: UnsafeBufferPointer(rebasing: g[offsets[index]..<(offsets[index] + counts[index])]),
-                                           learningRate: rate)
+                                           learningRate: vectorRate)
                 }
             }
+            let rate = reported ?? 0
             phases.optimizer = lap()
             step += 1
             losses.append(value)
@@ -166,7 +177,7 @@ public final class Trainer<Task: TrainingTask> {
                                         to: folder.file(ModelFolder.optimizerFile))
         }
         let trainerState = State(step: step, sampler: task.samplerState, options: options, baseModel: task.baseModelPath,
-                                 losses: losses, optimizerStep: states[0].step)
+                                 losses: losses, optimizerStep: states[0].step, optimizerSteps: states.map(\.step))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(trainerState).write(to: folder.file(ModelFolder.trainerStateFile), options: .atomic)

@@ -36,6 +36,20 @@ public protocol TrainingTask: AnyObject {
     func saveModel(to folder: ModelFolder) throws
     /// Reads a checkpoint's weights back into `parameterVectors`.
     func restoreModel(from folder: ModelFolder) throws
+    /// Which parameter vectors step `index` trains (nil: all of them). A vector left out is
+    /// frozen for that step: no update at all (its AdamW moments, step count and weight decay
+    /// untouched), as AR2 freezes its ranker while the retriever trains and the other way round.
+    /// The task writes zeros over a frozen vector's part of the gradient.
+    func trainedVectors(atStep index: Int) -> [Bool]?
+    /// Each vector's learning-rate schedule, read at that vector's own update count (nil: the
+    /// loop's schedule for every vector; when every vector trains every step, its update count
+    /// is the step).
+    func schedules(loop: LoopOptions) -> [LearningRateSchedule]?
+}
+
+extension TrainingTask {
+    public func trainedVectors(atStep index: Int) -> [Bool]? { nil }
+    public func schedules(loop: LoopOptions) -> [LearningRateSchedule]? { nil }
 }
 
 /// Wall-clock seconds of a step's phases inside the task.
