@@ -74,13 +74,18 @@ struct LoopOptionGroup: ParsableArguments {
 
     /// Resumes when asked, trains with progress lines on stderr, prints where the model went.
     func run<Task: TrainingTask>(_ trainer: Trainer<Task>, evaluate: ((Task.Model) throws -> String)?) throws {
+        try Self.run(trainer, resume: resume, quiet: quiet, out: out, evaluate: evaluate)
+    }
+
+    /// `run` for commands that declare the loop's flags themselves (`train ar2`).
+    static func run<Task: TrainingTask>(_ trainer: Trainer<Task>, resume: Bool, quiet: Bool, out: String,
+                                        evaluate: ((Task.Model) throws -> String)?) throws {
         if resume {
             if let step = try trainer.resume() { warn("train: resuming from step \(step)") } else { warn("train: no checkpoint in \(out); starting fresh") }
         }
         let started = Date()
         let interactive = isatty(STDERR_FILENO) != 0
         var lastPrinted = Date.distantPast
-        let quiet = self.quiet
         try trainer.train(progress: { report in
             guard !quiet else { return }
             let now = Date()

@@ -30,11 +30,17 @@ struct RefreshOptionGroup: ParsableArguments {
             let why = negatives.map { "\($0) has no \(MiningRecipe.path(besides: $0))" } ?? "no --negatives"
             warn("train: \(why): refreshes mine with densekit mine's defaults (dense, top \(recipe.options.rangeMax), \(recipe.options.negativesPerQuery) per query)")
         }
+        return try Self.source(recipe: recipe, data: data, collection: collection, directory: refreshIndex ?? out + "/refresh", encode: encode, quiet: quiet)
+    }
+
+    /// A refresh of `data`'s training queries over `collection` into `directory`, mining with `recipe`.
+    static func source(recipe: MiningRecipe, data: TrainingData, collection: String, directory: String, encode: EncodeOptions,
+                       quiet: Bool) throws -> NegativeRefresh {
         let rescore = try recipe.rescore.map { try ModelFolder(URL(fileURLWithPath: $0)).loadCrossEncoder().rescorer() }
         let queries = data.queryIds.compactMap { id in data.queries[id].map { (id: id, text: $0) } }
         let qrels = data.relevant.mapValues { Dictionary(uniqueKeysWithValues: $0.map { ($0, 1) }) }
         let phases = PhaseProgress(quiet: quiet)
-        return try NegativeRefresh(directory: URL(fileURLWithPath: refreshIndex ?? out + "/refresh"), collection: collection,
+        return try NegativeRefresh(directory: URL(fileURLWithPath: directory), collection: collection,
                                    queries: queries, qrels: qrels, recipe: recipe, encode: encode, rescore: rescore,
                                    log: { warn("train: \($0)") }, progress: { phases.update($0, $1, $2) })
     }

@@ -8,7 +8,7 @@ import Foundation
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fine-tune dual encoders and cross-encoders on the CPU.",
-        subcommands: [Dual.self, Cross.self, XMC.self])
+        subcommands: [Dual.self, Cross.self, XMC.self, AR2.self])
 
     /// `densekit train dual`.
     struct Dual: ParsableCommand {

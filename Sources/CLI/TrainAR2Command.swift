@@ -1,0 +1,146 @@
+import ArgumentParser
+import DensekitEncoder
+import DensekitSearch
+import DensekitTraining
+import Foundation
+
+extension Train {
+    /// `densekit train ar2`.
+    struct AR2: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ar2",
+            abstract: "AR2: train a dual-encoder retriever and a cross-encoder ranker against each other, in cycles.",
+            discussion: """
+            Each cycle encodes --collection with the current retriever into a fresh index (kept \
+            in --cycles-dir, default OUT/cycles) and retrieves every training query's top \
+            --candidate-depth; each step then draws --batch-size queries, each with a relevant \
+            passage and --candidates - 1 of its retrieved passages. The cycle's --ranker-steps \
+            train the ranker (listwise cross-entropy over the group, positive first) with the \
+            retriever frozen; its --retriever-steps train the retriever, ranker frozen, with \
+            lambda x adversarial term + (1 - lambda) x distillation from the ranker's softmax at \
+            --temperature (AR2RetrieverLoss; lambda = --adv-lambda). Each model has its own \
+            learning rate, linear with 10% warm-up over its own steps. Defaults are AR2's MS MARCO \
+            setting as issue 13 lists it; on a CPU, scale batch, candidates and steps down. \
+            --ranker is a cross-encoder folder, or a sentence-transformers / BERT folder whose \
+            encoder starts a new ranker (its classifier from --seed; the first ranker steps then \
+            warm it up). Output: --out/retriever and --out/ranker, with checkpoint-STEP/ folders \
+            (one per cycle at least); --resume continues exactly, a refresh included.
+            """)
+
+        @Option(name: .long, help: "The retriever to start from (sentence-transformers or two-tower folder).")
+        var retriever: String
+        @Option(name: .long, help: "The ranker to start from (cross-encoder folder, or an encoder folder to start one).")
+        var ranker: String
+        @OptionGroup var trainingData: TrainingDataOptions
+        @Option(name: .long, help: "Cycles (retrieve, ranker steps, retriever steps).")
+        var cycles = AR2Options().cycles
+        @Option(name: .long, help: "Ranker steps per cycle.")
+        var rankerSteps = AR2Options().rankerSteps
+        @Option(name: .long, help: "Retriever steps per cycle.")
+        var retrieverSteps = AR2Options().retrieverSteps
+        @Option(name: .long, help: "Passages per query and step: one positive and candidates - 1 retrieved negatives.")
+        var candidates = AR2Options().candidates
+        @Option(name: .long, help: "Retrieved passages per query that the negatives are drawn from.")
+        var candidateDepth = AR2Options().candidateDepth
+        @Option(name: .long, help: "Weight of the adversarial term in the retriever's loss (the ranker's distillation gets 1 - this).")
+        var advLambda = AR2Options().adversarialWeight
+        @Option(name: .long, help: "Temperature of the ranker's softmax in the retriever's loss.")
+        var temperature = AR2Options().temperature
+        @Option(name: .long, help: "Peak learning rate of the retriever.")
+        var retrieverLr = AR2Options().retrieverLearningRate
+        @Option(name: .long, help: "Peak learning rate of the ranker.")
+        var rankerLr = AR2Options().rankerLearningRate
+        @Option(name: .long, help: "Cosine similarity scale of the retriever's softmax.")
+        var retrieverScale = AR2Options().retrieverScale
+        @Option(name: .long, help: "Queries per step.")
+        var batchSize = AR2Options().batchSize
+        @Option(name: .long, help: "Query truncation in tokens (retriever).")
+        var queryMaxLength = AR2Options().queryMaxLength
+        @Option(name: .long, help: "Passage truncation in tokens (retriever).")
+        var passageMaxLength = AR2Options().passageMaxLength
+        @Option(name: .long, help: "Pair truncation in tokens (ranker).")
+        var pairMaxLength = AR2Options().pairMaxLength
+        @Option(name: .long, help: "Sequences per forward/backward chunk and worker.")
+        var chunkSize = AR2Options().chunkSize
+        @Flag(name: .long, help: "Train separate query and passage towers of the retriever.")
+        var separateTowers = false
+        @Option(name: .long, help: "Worker threads (default: $DENSEKIT_THREADS, else one per core).")
+        var threads: Int?
+        @Option(name: .long, help: "Random seed (batches, sampling, a new ranker head).")
+        var seed = LoopOptions().seed
+        @Option(name: .long, help: "Folder of each cycle's index and candidates (default: OUT/cycles).")
+        var cyclesDir: String?
+        @Option(name: .long, help: "Output folder.")
+        var out: String
+        @Flag(name: .long, help: "Continue from the latest checkpoint in --out.")
+        var resume = false
+        @Flag(name: .long, help: "Replace models already in --out.")
+        var overwrite = false
+        @Option(name: .long, help: "Stop after this many minutes of training (then save).")
+        var timeBudget: Double?
+        @Option(name: .long, help: "Stop after this many steps of the planned cycles (then save).")
+        var stopAfter: Int?
+        @Flag(name: .long, help: "No progress on stderr.")
+        var quiet = false
+
+        func validate() throws {
+            guard cycles >= 1 else { throw ValidationError("--cycles must be positive") }
+            guard rankerSteps >= 0, retrieverSteps >= 0, rankerSteps + retrieverSteps >= 1 else {
+                throw ValidationError("--ranker-steps and --retriever-steps must be 0 or more, and not both 0")
+            }
+            guard candidates >= 2 else { throw ValidationError("--candidates must be at least 2 (a positive and a negative)") }
+            guard candidateDepth >= candidates - 1 else { throw ValidationError("--candidate-depth must be at least --candidates - 1") }
+            guard advLambda.isFinite, (0...1).contains(advLambda) else { throw ValidationError("--adv-lambda must be between 0 and 1") }
+            guard temperature.isFinite, temperature > 0 else { throw ValidationError("--temperature must be a positive number") }
+            guard retrieverLr.isFinite, retrieverLr > 0, rankerLr.isFinite, rankerLr > 0 else { throw ValidationError("--retriever-lr and --ranker-lr must be positive numbers") }
+            guard retrieverScale.isFinite, retrieverScale > 0 else { throw ValidationError("--retriever-scale must be a positive number") }
+            guard batchSize >= 1, chunkSize >= 1 else { throw ValidationError("--batch-size and --chunk-size must be positive") }
+            if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
+            if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be positive") }
+            if let timeBudget, !(timeBudget.isFinite && timeBudget > 0) { throw ValidationError("--time-budget must be a positive number of minutes") }
+        }
+
+        func run() throws {
+            let retrieverURL = URL(fileURLWithPath: retriever)
+            try ModelFolder(URL(fileURLWithPath: out)).checkTrainingOutput(base: retrieverURL, overwrite: overwrite, resume: resume)
+            let retrieverModel = try DualEncoder.load(directory: retrieverURL)
+            let rankerFolder = ModelFolder(URL(fileURLWithPath: ranker))
+            let rankerModel = try CrossEncoder.starting(from: rankerFolder, seed: seed)
+            if try rankerFolder.kind() != .crossEncoder { warn("train: \(ranker) is a \(try rankerFolder.kind().rawValue): new ranker head (seed \(seed)); the first ranker steps warm it up") }
+            let data = try trainingData.load(negatives: nil)
+            var options = AR2Options()
+            options.cycles = cycles
+            options.rankerSteps = rankerSteps
+            options.retrieverSteps = retrieverSteps
+            options.candidates = candidates
+            options.candidateDepth = candidateDepth
+            options.adversarialWeight = advLambda
+            options.temperature = temperature
+            options.retrieverLearningRate = retrieverLr
+            options.rankerLearningRate = rankerLr
+            options.retrieverScale = retrieverScale
+            options.batchSize = batchSize
+            options.queryMaxLength = queryMaxLength
+            options.passageMaxLength = passageMaxLength
+            options.pairMaxLength = pairMaxLength
+            options.chunkSize = chunkSize
+            options.separateTowers = separateTowers
+            options.loop.seed = seed
+            options.loop.threads = threads ?? EncodeOptions.defaultThreads
+            options.loop.totalSteps = cycles * options.cycleLength
+            options.loop.checkpointEvery = options.cycleLength
+            options.loop.timeBudgetSeconds = (timeBudget ?? 0) * 60
+            options.loop.stopAfterSteps = stopAfter ?? 0
+            let task = try AR2Task(retriever: retrieverModel, ranker: rankerModel, data: data, options: options)
+            var mining = HardNegativeMiner.Options()
+            mining.rangeMax = candidateDepth
+            mining.negativesPerQuery = candidateDepth
+            task.candidateSource = try RefreshOptionGroup.source(
+                recipe: MiningRecipe(retriever: .dense, options: mining), data: data, collection: trainingData.collection,
+                directory: cyclesDir ?? out + "/cycles", encode: EncodeOptions(batchSize: 32, threads: threads, maxLength: passageMaxLength), quiet: quiet)
+            let trainer = try Trainer(task: task, output: URL(fileURLWithPath: out))
+            warn("train: AR2, \(data.queryIds.count) training queries, \(data.passages.count) passages; \(cycles) cycles of \(rankerSteps) ranker + \(retrieverSteps) retriever steps, \(batchSize) queries x \(candidates) passages")
+            try LoopOptionGroup.run(trainer, resume: resume, quiet: quiet, out: out, evaluate: nil)
+        }
+    }
+}
