@@ -28,12 +28,9 @@ extension Train {
 
         @OptionGroup var modelOptions: ModelOptions
         @OptionGroup var loopOptions: LoopOptionGroup
+        @OptionGroup var data: XMCLabelOptions
         @Option(name: .long, help: "Training documents: JSON lines {\"id\", \"text\", \"labels\"} (with --format ecr: trn_X.txt, trn_X_Y.txt beside it).")
         var train: String
-        @Option(name: .long, help: "Labels: label<TAB>text lines (with --format ecr: Y.txt, one label text per line).")
-        var labels: String
-        @Option(name: .long, help: "Dataset layout: jsonl, or ecr (the Extreme Classification Repository's raw text).")
-        var format = XMCDataFormat.jsonl
         @Option(name: .long, help: "Loss: decoupled-softmax, soft-topk or infonce.")
         var loss = XMCOptions().loss
         @Option(name: .long, help: "Soft top-k: k.")
@@ -42,12 +39,6 @@ extension Train {
         var topKAlpha = XMCOptions().topKAlpha
         @Option(name: .long, help: "Cosine similarity scale (1/temperature).")
         var scale = XMCOptions().scale
-        @Option(name: .long, help: "What the encoder reads for a label: name-and-text, text or name.")
-        var labelText = XMCOptions().labelText
-        @Option(name: .long, help: "Document truncation in tokens.")
-        var documentMaxLength = XMCOptions().documentMaxLength
-        @Option(name: .long, help: "Label truncation in tokens.")
-        var labelMaxLength = XMCOptions().labelMaxLength
         @Option(name: .long, help: "Sequences per forward/backward chunk and worker (GradCache beyond that).")
         var chunkSize = XMCOptions().chunkSize
         @Option(name: .long, help: "Labels scored per step: all, or shortlist (in-batch labels + hard ones from each document's nearest labels).")
@@ -68,14 +59,13 @@ extension Train {
             guard topKAlpha.isFinite, topKAlpha > 0 else { throw ValidationError("--top-k-alpha must be a positive number") }
             guard scale.isFinite, scale > 0 else { throw ValidationError("--scale must be a positive number, not \(scale)") }
             guard chunkSize > 0 else { throw ValidationError("--chunk-size must be positive") }
-            guard documentMaxLength >= 2, labelMaxLength >= 2 else { throw ValidationError("--document-max-length and --label-max-length must be at least 2") }
         }
 
         func run() throws {
             try loopOptions.checkOut(base: modelOptions.directory)
             let base = try modelOptions.loadDualEncoder()
-            let labelSet = try format.labels(path: labels)
-            let (documents, report) = try format.documents(path: train, labels: labelSet, policy: skipBadLines ? .skip : .stop)
+            let labelSet = try data.labelSet()
+            let (documents, report) = try data.format.documents(path: train, labels: labelSet, policy: skipBadLines ? .skip : .stop)
             if let warning = report.warning { warn("train: \(train): \(warning)") }
             var options = XMCOptions()
             let perEpoch = max(1, documents.count / modelOptions.batchSize)
@@ -84,11 +74,11 @@ extension Train {
             options.topK = topK
             options.topKAlpha = topKAlpha
             options.scale = scale
-            options.labelText = labelText
+            options.labelText = data.labelText
             options.batchSize = modelOptions.batchSize
             options.chunkSize = chunkSize
-            options.documentMaxLength = documentMaxLength
-            options.labelMaxLength = labelMaxLength
+            options.documentMaxLength = data.documentMaxLength
+            options.labelMaxLength = data.labelMaxLength
             options.separateTowers = separateTowers
             options.labelNegatives = labelNegatives
             options.shortlistDepth = shortlistDepth

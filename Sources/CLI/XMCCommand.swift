@@ -29,20 +29,11 @@ struct XMCCommand: ParsableCommand {
             """)
 
         @OptionGroup var modelOptions: ModelOptions
-        @Option(name: .long, help: "Labels: label<TAB>text lines (with --format ecr: Y.txt, one label text per line).")
-        var labels: String
+        @OptionGroup var data: XMCLabelOptions
         @Option(name: .long, help: "Documents: JSON lines with \"id\" and \"text\" (labels, if present, are not read; with --format ecr: tst_X.txt).")
         var docs: String
-        @Option(name: .long, help: "Dataset layout: jsonl, or ecr (the Extreme Classification Repository's raw text).")
-        var format = XMCDataFormat.jsonl
         @Option(name: .short, help: "Labels per document.")
         var k = 10
-        @Option(name: .long, help: "What the encoder reads for a label: name-and-text, text or name.")
-        var labelText = XMCOptions().labelText
-        @Option(name: .long, help: "Label truncation in tokens.")
-        var labelMaxLength = XMCOptions().labelMaxLength
-        @Option(name: .long, help: "Document truncation in tokens.")
-        var documentMaxLength = XMCOptions().documentMaxLength
         @Option(name: .long, help: "Label index folder: built on first use, reused after (default: a temporary one).")
         var labelIndex: String?
         @Option(name: .long, help: "FAISS index factory string of a new label index.")
@@ -68,7 +59,8 @@ struct XMCCommand: ParsableCommand {
 
         func run() throws {
             let model = try modelOptions.loadDualEncoder()
-            let labelSet = try format.labels(path: labels)
+            let labelSet = try data.labelSet()
+            let format = data.format, labelText = data.labelText
             let documents = try format.texts(path: docs)
             let ids = documents.map(\.id), texts = documents.map(\.text)
             let training = try knnTrain.map { try format.documents(path: $0, labels: labelSet).documents }
@@ -85,8 +77,8 @@ struct XMCCommand: ParsableCommand {
             let labelProgress = Progress("label index", total: labelSet.count, unit: "labels", quiet: quiet)
             let labelSearcher = try TextIndex.open(
                 path: folder(labelIndex, "labels"),
-                records: (0..<labelSet.count).map { (labelSet.labels[$0], labelSet.text($0, as: labelText), $0 + 1) }, source: labels,
-                contents: .init(kind: "xmc-labels \(labelText.rawValue)", tower: .passage, maxLength: labelMaxLength),
+                records: (0..<labelSet.count).map { (labelSet.labels[$0], labelSet.text($0, as: labelText), $0 + 1) }, source: data.labels,
+                contents: .init(kind: "xmc-labels \(labelText.rawValue)", tower: .passage, maxLength: data.labelMaxLength),
                 model: model, factory: factory, encode: options, progress: { labelProgress.update($0) }, log: { warn($0) })
             labelProgress.finish()
             var voting: KNNVoting?
@@ -94,7 +86,7 @@ struct XMCCommand: ParsableCommand {
                 let knnProgress = Progress("knn index", total: training.count, unit: "docs", quiet: quiet)
                 let documents = try TextIndex.open(
                     path: folder(knnIndex, "knn"), records: training.enumerated().map { ($1.id, $1.text, $0 + 1) }, source: knnTrain,
-                    contents: .init(kind: "xmc-documents", tower: .query, maxLength: documentMaxLength),
+                    contents: .init(kind: "xmc-documents", tower: .query, maxLength: data.documentMaxLength),
                     model: model, encode: options, progress: { knnProgress.update($0) }, log: { warn($0) })
                 knnProgress.finish()
                 voting = KNNVoting(documents: documents, labelsOf: Dictionary(uniqueKeysWithValues: training.map { ($0.id, $0.labels) }),
@@ -102,7 +94,7 @@ struct XMCCommand: ParsableCommand {
             }
             let predictor = try LabelPredictor(labels: labelSearcher, voting: voting)
             var documentOptions = options
-            documentOptions.maxLength = documentMaxLength
+            documentOptions.maxLength = data.documentMaxLength
             let progress = Progress("xmc predict", total: texts.count, unit: "docs", quiet: quiet)
             let predictions = try predictor.predict(texts, k: k, options: documentOptions) { progress.update($0) }
             progress.finish()
