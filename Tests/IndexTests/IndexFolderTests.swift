@@ -89,14 +89,22 @@ import Testing
         #expect(report.resumedAfterLine == 64 && report.stored == 86)
         #expect(logs.contains { $0.contains("resuming after line 64") })
 
+        // The same passages in the same batches, but not always the same bits: other tests in
+        // this process change OpenBLAS's process-wide thread count between the two builds, and
+        // CI (another CPU, another OpenBLAS core) saw the last bits differ. A resume that stored
+        // a wrong or shifted vector is off by far more than the tolerance.
         let dimension = clean.encoder.dimension
-        #expect(try allVectors(resumed.folder, dimension: dimension) == allVectors(clean.folder, dimension: dimension))
+        let resumedVectors = try allVectors(resumed.folder, dimension: dimension)
+        let cleanVectors = try allVectors(clean.folder, dimension: dimension)
+        #expect(resumedVectors.count == cleanVectors.count)
+        #expect(zip(resumedVectors, cleanVectors).map { abs($0 - $1) }.max() ?? 1 < 1e-5)
         let ids = Array(0..<150)
         #expect(try resumed.folder.store.passages(internalIds: ids).map { $0?.id } == clean.folder.store.passages(internalIds: ids).map { $0?.id })
         let queries = ["the cat sat", "big red dog ran"]
         let a = try Searcher(folder: clean.folder, log: { _ in }).search(queries, k: 5)
         let b = try Searcher(folder: resumed.folder, log: { _ in }).search(queries, k: 5)
-        #expect(a == b)
+        #expect(a.map { $0.map(\.id) } == b.map { $0.map(\.id) })
+        #expect(zip(a.joined(), b.joined()).allSatisfy { abs($0.score - $1.score) < 1e-5 })
     }
 
     @Test func truncatedFaissFileIsRebuiltFromTheStore() throws {
