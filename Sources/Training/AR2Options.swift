@@ -1,14 +1,23 @@
 /// Settings of an AR2 run (a retriever and a ranker trained against each other in cycles);
-/// saved with every checkpoint and checked on resume. The defaults are the CLI's: AR2's MS MARCO
-/// setting as issue 13 lists it (not yet checked against the paper's table), except the
+/// saved with every checkpoint and checked on resume. The defaults are the CLI's, from AR2's
+/// MS MARCO co-training as SimXNS runs it (`SimANS/train_MS_Pas_AR2.sh`: retriever lr 5e-6,
+/// ranker lr 5e-7, 15 negatives per query, 500 ranker steps per iteration) and its ranker
+/// warm-up (`AR2/scripts/trivia/warm_rank.sh`: lr 1e-5, 15 negatives, pairs of 256 tokens),
+/// except the retriever steps per cycle (1,500 where SimXNS runs 5,000, so a cycle re-encodes
+/// more often on a small collection), the batch (64 queries, SimXNS 16 x 8 GPUs x 2) and the
 /// retriever's similarity scale, which a normalising sentence-transformers model needs.
 @dynamicMemberLookup
 public struct AR2Options: TaskOptions {
-    /// The loop's settings; `loop.totalSteps` is `cycles x (rankerSteps + retrieverSteps)` and
-    /// `loop.learningRate` is unused (each model has its own rate below).
+    /// The loop's settings; `loop.totalSteps` is `totalSteps` and `loop.learningRate` is unused
+    /// (each model has its own rate below).
     public var loop = LoopOptions()
     /// Cycles of (refresh candidates, ranker steps, retriever steps).
     public var cycles = 1
+    /// Ranker steps before the first cycle, on the first cycle's candidates (a new ranker head
+    /// learns to rank before it teaches the retriever), at `rankerWarmupLearningRate`.
+    public var rankerWarmupSteps = 0
+    /// Peak learning rate of the ranker's warm-up (its own linear schedule, 10% warm-up).
+    public var rankerWarmupLearningRate: Float = 1e-5
     /// Ranker steps per cycle.
     public var rankerSteps = 500
     /// Retriever steps per cycle.
@@ -48,15 +57,54 @@ public struct AR2Options: TaskOptions {
     /// Steps per cycle.
     public var cycleLength: Int { rankerSteps + retrieverSteps }
 
-    /// Which model step `index` trains: each cycle trains the ranker first (on the candidates
-    /// the retriever just retrieved), then the retriever against the updated ranker.
-    public func stage(atStep index: Int) -> AR2Stage {
-        index % max(1, cycleLength) < rankerSteps ? .ranker : .retriever
+    /// The whole run: the ranker's warm-up, then the cycles.
+    public var totalSteps: Int { rankerWarmupSteps + cycles * cycleLength }
+
+    /// The step at which cycle `cycle` (0-based) retrieves its candidates: 0 for the first
+    /// (the warm-up trains on them too), then one cycle after another; `cycleStart(cycles)` is
+    /// the end of the run.
+    public func cycleStart(_ cycle: Int) -> Int {
+        cycle == 0 ? 0 : rankerWarmupSteps + cycle * cycleLength
+    }
+
+    /// Where step `index` falls: its cycle, the stage it trains and its place in that stage.
+    /// Each cycle trains the ranker first (on the candidates the retriever just retrieved),
+    /// then the retriever against the updated ranker.
+    public func position(atStep index: Int) -> AR2Position {
+        if index < rankerWarmupSteps { return AR2Position(cycle: 0, stage: .rankerWarmup, step: index, stageSteps: rankerWarmupSteps) }
+        let inCycles = index - rankerWarmupSteps, length = max(1, cycleLength)
+        let cycle = inCycles / length, inCycle = inCycles % length
+        return inCycle < rankerSteps ? AR2Position(cycle: cycle, stage: .ranker, step: inCycle, stageSteps: rankerSteps)
+            : AR2Position(cycle: cycle, stage: .retriever, step: inCycle - rankerSteps, stageSteps: retrieverSteps)
+    }
+
+    /// Which model step `index` trains.
+    public func stage(atStep index: Int) -> AR2Stage { position(atStep: index).stage }
+
+    /// Whether the run has a checkpoint after `steps` steps: at the end of the warm-up and of
+    /// each cycle, where a resumed run needs nothing but the next cycle's retrieval.
+    public func endsWarmupOrCycle(afterSteps steps: Int) -> Bool {
+        (steps == rankerWarmupSteps && steps > 0) || (steps > rankerWarmupSteps && (steps - rankerWarmupSteps) % max(1, cycleLength) == 0)
     }
 }
 
 /// The model an AR2 step trains; the other is frozen.
 public enum AR2Stage: String, Sendable, Equatable {
+    /// The ranker alone, before the first cycle.
+    case rankerWarmup = "ranker warm-up"
     case ranker
     case retriever
+
+    /// Whether the ranker trains (and the retriever is frozen).
+    public var trainsRanker: Bool { self != .retriever }
+}
+
+/// A step's place in an AR2 run.
+public struct AR2Position: Sendable, Equatable {
+    /// The cycle (0-based) whose candidates the step trains on.
+    public var cycle: Int
+    public var stage: AR2Stage
+    /// The step's index inside its stage (0-based), and the stage's length.
+    public var step: Int
+    public var stageSteps: Int
 }

@@ -10,8 +10,8 @@ public struct AR2Models {
 }
 
 /// AR2 (Zhang et al., ICLR 2022), the adversarial retriever-ranker loop, as one `TrainingTask`:
-/// the loop's steps are cut into cycles of `rankerSteps` then `retrieverSteps`. Before each
-/// cycle the collection is encoded with the current retriever and every training query's top
+/// the loop's steps are an optional ranker warm-up, then cycles of `rankerSteps` then
+/// `retrieverSteps` (`AR2Options.position(atStep:)`). Before each cycle the collection is encoded with the current retriever and every training query's top
 /// `candidateDepth` retrieved (`candidateSource`, the Search module's `NegativeRefresh`, wired
 /// by the caller); each step draws queries with one positive and `candidates - 1` of those
 /// (`GroupSampler`). A ranker step: listwise cross-entropy over the group, positive first, the
@@ -49,8 +49,11 @@ public final class AR2Task: TrainingTask {
         guard options.cycles >= 1, options.rankerSteps >= 0, options.retrieverSteps >= 0, options.cycleLength >= 1 else {
             throw TrainingError.invalidOption("--cycles must be positive and a cycle must have a step")
         }
-        guard options.loop.totalSteps == options.cycles * options.cycleLength else {
-            throw TrainingError.invalidOption("an AR2 run has cycles x (ranker steps + retriever steps) = \(options.cycles * options.cycleLength) steps, not \(options.loop.totalSteps)")
+        guard options.rankerWarmupSteps >= 0, options.rankerWarmupLearningRate > 0 else {
+            throw TrainingError.invalidOption("the ranker's warm-up needs 0 or more steps and a positive learning rate")
+        }
+        guard options.loop.totalSteps == options.totalSteps else {
+            throw TrainingError.invalidOption("an AR2 run has warm-up + cycles x (ranker steps + retriever steps) = \(options.totalSteps) steps, not \(options.loop.totalSteps)")
         }
         guard options.candidates >= 2 else { throw TrainingError.invalidOption("--candidates must be at least 2 (a positive and a negative)") }
         guard options.candidateDepth >= options.candidates - 1 else {
@@ -82,18 +85,25 @@ public final class AR2Task: TrainingTask {
     public var baseModelPath: String { retrieverBase.directory?.path ?? "" }
 
     public func trainedVectors(atStep index: Int) -> [Bool]? {
-        let rankerTrains = options.stage(atStep: index) == .ranker
+        let rankerTrains = options.stage(atStep: index).trainsRanker
         return retriever.towers.map { _ in !rankerTrains } + [rankerTrains]
     }
 
-    /// Each model's linear schedule with 10% warm-up over its own steps of the whole run.
-    public func schedules(loop: LoopOptions) -> [LearningRateSchedule]? {
+    /// Each model's linear schedule with 10% warm-up over its own steps of the cycles; the
+    /// ranker's warm-up, when there is one, first has its own.
+    public func schedules(loop: LoopOptions) -> [PhasedSchedule]? {
         func schedule(peak: Float, steps: Int) -> LearningRateSchedule {
             LearningRateSchedule(peak: peak, warmupSteps: steps / 10, totalSteps: steps, decay: loop.decay)
         }
-        let retrieverSchedule = schedule(peak: options.retrieverLearningRate, steps: options.cycles * options.retrieverSteps)
-        return retriever.towers.map { _ in retrieverSchedule } + [schedule(peak: options.rankerLearningRate, steps: options.cycles * options.rankerSteps)]
+        let retrieverSchedule = PhasedSchedule([schedule(peak: options.retrieverLearningRate, steps: options.cycles * options.retrieverSteps)])
+        let cycles = schedule(peak: options.rankerLearningRate, steps: options.cycles * options.rankerSteps)
+        let rankerSchedule = PhasedSchedule(options.rankerWarmupSteps > 0
+            ? [schedule(peak: options.rankerWarmupLearningRate, steps: options.rankerWarmupSteps), cycles] : [cycles])
+        return retriever.towers.map { _ in retrieverSchedule } + [rankerSchedule]
     }
+
+    /// A checkpoint where the warm-up and each cycle end.
+    public func checkpoints(afterSteps steps: Int) -> Bool { options.endsWarmupOrCycle(afterSteps: steps) }
 
     public func step(_ index: Int, gradient: UnsafeMutablePointer<Float>) throws -> (loss: Float, timings: StepTimings) {
         try loadCandidates(before: index)
@@ -103,7 +113,7 @@ public final class AR2Task: TrainingTask {
         gradient.update(repeating: 0, count: retrieverCount + rankerParameters.layout.count)
         let pairs = zip(batch.queries, batch.groups).map { query, group in group.map { (query: query, passage: data.passages[$0] ?? "") } }
         switch options.stage(atStep: index) {
-        case .ranker:
+        case .rankerWarmup, .ranker:
             let groups = pairs.map { ranker.tokenize(pairs: $0) }
             let tokenized = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             let step = rankerStep ?? CrossEncoderStep(model: ranker, chunkSize: options.chunkSize, threads: options.threads)
@@ -144,7 +154,7 @@ public final class AR2Task: TrainingTask {
     /// Before the first step of cycle c, its candidates are retrieved with the retriever as it
     /// is then; a run resumed inside a cycle reads that cycle's candidates back.
     private func loadCandidates(before index: Int) throws {
-        let cycle = index / options.cycleLength, start = cycle * options.cycleLength
+        let cycle = options.position(atStep: index).cycle, start = options.cycleStart(cycle)
         guard candidatesOfCycle != cycle else { return }
         guard let source = candidateSource else { throw TrainingError.invalidOption("an AR2 run needs a candidate source (NegativeRefresh)") }
         let path = index == start ? try source.refresh(step: start, saveModel: { try self.retriever.save(to: ModelFolder($0)) })

@@ -3,9 +3,9 @@ import DensekitTensor
 import Foundation
 
 /// The one training loop: for each step, the task's loss and gradient, global-norm clipping,
-/// AdamW with the learning-rate schedule; a checkpoint every `checkpointEvery` steps (and
-/// evaluation, when asked); a stop on a non-finite loss or gradient that keeps the last good
-/// checkpoint; a time budget; exact resume.
+/// AdamW with the learning-rate schedule; a checkpoint every `checkpointEvery` steps and where
+/// the task asks (and evaluation, when asked); a stop on a non-finite loss or gradient that
+/// keeps the last good checkpoint; a time budget; exact resume.
 ///
 /// Output folder: the final model at the top level, and `checkpoint-STEP/` folders
 /// (`ModelFolder.checkpoint(step:in:)`), each a loadable model plus `optimizer.safetensors`
@@ -102,7 +102,8 @@ public final class Trainer<Task: TrainingTask> {
         let loop = self.loop
         let vectors = task.parameterVectors
         let schedules = task.schedules(loop: loop)
-            ?? Array(repeating: LearningRateSchedule(peak: loop.learningRate, warmupSteps: loop.warmupSteps, totalSteps: loop.totalSteps, decay: loop.decay),
+            ?? Array(repeating: PhasedSchedule([LearningRateSchedule(peak: loop.learningRate, warmupSteps: loop.warmupSteps,
+                                                                     totalSteps: loop.totalSteps, decay: loop.decay)]),
                      count: vectors.count)
         let counts = vectors.map(\.layout.count), offsets = counts.indices.map { counts[..<$0].reduce(0, +) }
         var gradient = [Float](repeating: 0, count: counts.reduce(0, +))
@@ -152,7 +153,7 @@ public final class Trainer<Task: TrainingTask> {
             try progress(StepReport(step: step, totalSteps: loop.totalSteps, loss: value, gradientNorm: clip.norm, learningRate: rate,
                                     seconds: Double(DispatchTime.now().uptimeNanoseconds - stepStarted) / 1e9,
                                     examplesPerStep: task.examplesPerStep, phases: phases))
-            if loop.checkpointEvery > 0, step % loop.checkpointEvery == 0, step < lastStep, !overBudget() {
+            if (loop.checkpointEvery > 0 && step % loop.checkpointEvery == 0) || task.checkpoints(afterSteps: step), step < lastStep, !overBudget() {
                 try saveCheckpoint()
                 if let evaluate { log("step \(step): \(try evaluate(task.model))") }
             }

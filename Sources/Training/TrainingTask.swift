@@ -44,12 +44,16 @@ public protocol TrainingTask: AnyObject {
     /// Each vector's learning-rate schedule, read at that vector's own update count (nil: the
     /// loop's schedule for every vector; when every vector trains every step, its update count
     /// is the step).
-    func schedules(loop: LoopOptions) -> [LearningRateSchedule]?
+    func schedules(loop: LoopOptions) -> [PhasedSchedule]?
+    /// Whether to checkpoint after `steps` steps, besides every `loop.checkpointEvery` (AR2
+    /// checkpoints where its cycles end).
+    func checkpoints(afterSteps steps: Int) -> Bool
 }
 
 extension TrainingTask {
     public func trainedVectors(atStep index: Int) -> [Bool]? { nil }
-    public func schedules(loop: LoopOptions) -> [LearningRateSchedule]? { nil }
+    public func schedules(loop: LoopOptions) -> [PhasedSchedule]? { nil }
+    public func checkpoints(afterSteps steps: Int) -> Bool { false }
 }
 
 /// Wall-clock seconds of a step's phases inside the task.

@@ -46,4 +46,15 @@ import Testing
             #expect(s.multiplier(at: 50) == (decay == .constant ? 1 : 0.5), "\(decay)")
         }
     }
+
+    /// AR2's ranker: a warm-up schedule over its own updates, then the co-training one read from 0.
+    @Test func phasesFollowOneAnother() {
+        let warmup = LearningRateSchedule(peak: 1e-3, warmupSteps: 2, totalSteps: 10), cycles = LearningRateSchedule(peak: 1e-5, warmupSteps: 0, totalSteps: 4)
+        let phased = PhasedSchedule([warmup, cycles])
+        for step in 0..<10 { #expect(phased.learningRate(at: step) == warmup.learningRate(at: step), "\(step)") }
+        #expect(phased.learningRate(at: 10) == 1e-5)
+        #expect(phased.learningRate(at: 12) == cycles.learningRate(at: 2) && cycles.learningRate(at: 2) == 5e-6)
+        #expect(phased.learningRate(at: 14) == 0 && phased.learningRate(at: 40) == 0)  // the last phase goes on past its end
+        #expect(PhasedSchedule([cycles]).learningRate(at: 3) == cycles.learningRate(at: 3))
+    }
 }

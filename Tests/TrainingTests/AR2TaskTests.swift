@@ -37,13 +37,14 @@ import Testing
         }
     }
 
-    func options(stopAfter: Int = 0) -> AR2Options {
+    func options(stopAfter: Int = 0, warmup: Int = 0) -> AR2Options {
         var options = AR2Options()
         options.cycles = 2
         options.rankerSteps = 2
         options.retrieverSteps = 2
-        options.loop.totalSteps = 8
-        options.loop.checkpointEvery = 1
+        options.rankerWarmupSteps = warmup
+        options.loop.totalSteps = 8 + warmup
+        options.loop.checkpointEvery = warmup > 0 ? 0 : 1
         options.loop.stopAfterSteps = stopAfter
         options.loop.threads = 1
         options.batchSize = 4
@@ -99,5 +100,52 @@ import Testing
         // Both models are saved side by side.
         #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("retriever/model.safetensors").path))
         #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("ranker/model.safetensors").path))
+    }
+
+    /// The steps of a run with a warm-up: where each falls, where cycles retrieve and where the
+    /// run checkpoints.
+    @Test func positionsOfAWarmupAndCycles() {
+        var options = AR2Options()
+        options.cycles = 2
+        options.rankerSteps = 2
+        options.retrieverSteps = 3
+        options.rankerWarmupSteps = 4
+        #expect(options.totalSteps == 14)
+        let stages = (0..<14).map { options.position(atStep: $0) }
+        #expect(stages.map(\.stage) == [.rankerWarmup, .rankerWarmup, .rankerWarmup, .rankerWarmup, .ranker, .ranker, .retriever, .retriever, .retriever,
+                                        .ranker, .ranker, .retriever, .retriever, .retriever])
+        #expect(stages.map(\.cycle) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
+        #expect(stages.map(\.step) == [0, 1, 2, 3, 0, 1, 0, 1, 2, 0, 1, 0, 1, 2])
+        #expect(stages.map(\.stageSteps) == [4, 4, 4, 4, 2, 2, 3, 3, 3, 2, 2, 3, 3, 3])
+        #expect((0...2).map(options.cycleStart) == [0, 9, 14])
+        #expect((1...14).filter(options.endsWarmupOrCycle) == [4, 9, 14])
+        options.rankerWarmupSteps = 0
+        #expect((1...10).filter(options.endsWarmupOrCycle) == [5, 10])
+        #expect((0...2).map(options.cycleStart) == [0, 5, 10])
+    }
+
+    /// A warm-up trains the ranker alone on the first cycle's candidates, at its own rate, and
+    /// the loop checkpoints where the warm-up and each cycle end.
+    @Test func theWarmupTrainsTheRankerOnTheFirstCandidates() throws {
+        let candidates = Candidates(directory: try TinyModel.temporaryFolder())
+        var options = options(warmup: 3)
+        options.rankerWarmupLearningRate = 1e-2
+        let task = try task(options, candidates: candidates)
+        var previous = task.parameterVectors.map(snapshot)
+        var rates: [Float] = []
+        let output = try TinyModel.temporaryFolder()
+        try Trainer(task: task, output: output).train(progress: { report in
+            let now = task.parameterVectors.map(self.snapshot)
+            let ranker = task.options.stage(atStep: report.step - 1).trainsRanker
+            #expect((now[0] != previous[0]) == !ranker, "retriever at step \(report.step - 1)")
+            #expect((now[1] != previous[1]) == ranker, "ranker at step \(report.step - 1)")
+            rates.append(report.learningRate)
+            previous = now
+        })
+        #expect(candidates.refreshed == [0, 7], "the warm-up uses cycle 1's candidates")
+        // Warm-up: 0 then the peak 1e-2 (10% of 3 steps is no warm-up step), linear decay.
+        #expect(rates[0] == 1e-2 && rates[1] < 1e-2 && rates[1] > 3e-3 && rates[3] <= 3e-3)
+        let checkpoints = try FileManager.default.contentsOfDirectory(atPath: output.path).filter { $0.hasPrefix("checkpoint-") }.sorted()
+        #expect(checkpoints == ["checkpoint-11", "checkpoint-3", "checkpoint-7"])
     }
 }
