@@ -78,26 +78,38 @@ struct LoopOptionGroup: ParsableArguments {
     }
 
     /// `run` for commands that declare the loop's flags themselves (`train ar2`).
+    ///
+    /// - Parameter line: the progress line after a step (default: step, loss, |grad|, lr,
+    ///   rates and ETA of the whole run); it is printed at most every 0.5 s on a terminal and
+    ///   every 10 s otherwise.
     static func run<Task: TrainingTask>(_ trainer: Trainer<Task>, resume: Bool, quiet: Bool, out: String,
-                                        evaluate: ((Task.Model) throws -> String)?) throws {
+                                        evaluate: ((Task.Model) throws -> String)?,
+                                        line: ((Trainer<Task>.StepReport) -> String)? = nil) throws {
         if resume {
             if let step = try trainer.resume() { warn("train: resuming from step \(step)") } else { warn("train: no checkpoint in \(out); starting fresh") }
         }
-        let started = Date()
+        let started = Date(), firstStep = trainer.step
         let interactive = isatty(STDERR_FILENO) != 0
         var lastPrinted = Date.distantPast
+        let killAfter = ProcessInfo.processInfo.environment[Self.killAfterStepVariable].flatMap { Int($0) }
         try trainer.train(progress: { report in
+            if report.step == killAfter { kill(getpid(), SIGKILL) }
             guard !quiet else { return }
             let now = Date()
             guard now.timeIntervalSince(lastPrinted) >= (interactive ? 0.5 : 10) || report.step == report.totalSteps else { return }
             lastPrinted = now
-            let elapsed = now.timeIntervalSince(started)
-            let rate = Double(report.step) / max(elapsed, 1e-9)
-            let line = String(format: "train: step %d/%d  loss %.4f  |grad| %.3f  lr %.2e  %.3f steps/s  %.1f queries/s  ETA %@",
+            let text = line?(report) ?? {
+                let rate = Double(report.step - firstStep) / max(now.timeIntervalSince(started), 1e-9)
+                return String(format: "train: step %d/%d  loss %.4f  |grad| %.3f  lr %.2e  %.3f steps/s  %.1f queries/s  ETA %@",
                               report.step, report.totalSteps, report.loss, report.gradientNorm, report.learningRate, rate,
                               rate * Double(report.examplesPerStep), Progress.clock(Double(report.totalSteps - report.step) / max(rate, 1e-9)))
-            FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + line + (interactive ? "" : "\n")).utf8))
+            }()
+            FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + text + (interactive ? "" : "\n")).utf8))
         }, evaluate: evaluate, log: { warn(($0.isEmpty ? "" : "\n") + "train: " + $0) })
         print("\(out): trained model after \(trainer.step) of \(trainer.options.loop.totalSteps) steps (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)")
     }
+
+    /// Crash-safety tests set this to N: the training command kills itself with SIGKILL right
+    /// after step N, at a known point of a known stage, as `kill -9` would.
+    static let killAfterStepVariable = "DENSEKIT_TEST_KILL_AFTER_STEP"
 }

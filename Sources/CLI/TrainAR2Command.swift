@@ -20,11 +20,19 @@ extension Train {
             lambda x adversarial term + (1 - lambda) x distillation from the ranker's softmax at \
             --temperature (AR2RetrieverLoss; lambda = --adv-lambda). Each model has its own \
             learning rate, linear with 10% warm-up over its own steps. Defaults are AR2's MS MARCO \
-            setting as issue 13 lists it; on a CPU, scale batch, candidates and steps down. \
-            --ranker is a cross-encoder folder, or a sentence-transformers / BERT folder whose \
-            encoder starts a new ranker (its classifier from --seed; the first ranker steps then \
-            warm it up). Output: --out/retriever and --out/ranker, with checkpoint-STEP/ folders \
-            (one per cycle at least); --resume continues exactly, a refresh included.
+            setting (SimXNS's train_MS_Pas_AR2.sh: lr 5e-6 and 5e-7, 15 negatives, 500 ranker \
+            steps per cycle; 1,500 retriever steps where it runs 5,000); on a CPU, scale batch, \
+            candidates and steps down. --ranker is a cross-encoder folder, or a \
+            sentence-transformers / BERT folder whose encoder starts a new ranker (its classifier \
+            from --seed), which --ranker-warmup steps (default: --ranker-steps) train on the first \
+            cycle's candidates at --ranker-warmup-lr (AR2's warm_rank.sh: 1e-5) before the first \
+            cycle. With --eval-queries and --eval-qrels, both models are scored before training \
+            and after each cycle from the next cycle's index (retriever MRR@10, R@10, R@50, \
+            R@100; ranker reranking its top --eval-rerank-depth), one line each, kept in \
+            CYCLES/step-N.evaluation.json; the last cycle's end encodes the collection once more \
+            for it. Older cycle folders are removed once a new one is complete (--keep-cycles). \
+            Output: --out/retriever and --out/ranker, with a checkpoint-STEP/ folder where the \
+            warm-up and each cycle end; --resume continues exactly, a refresh included.
             """)
 
         @Option(name: .long, help: "The retriever to start from (sentence-transformers or two-tower folder).")
@@ -34,6 +42,10 @@ extension Train {
         @OptionGroup var trainingData: TrainingDataOptions
         @Option(name: .long, help: "Cycles (retrieve, ranker steps, retriever steps).")
         var cycles = AR2Options().cycles
+        @Option(name: .long, help: "Ranker steps before the first cycle (default: 0 for a cross-encoder --ranker, else --ranker-steps).")
+        var rankerWarmup: Int?
+        @Option(name: .long, help: "Peak learning rate of the ranker's warm-up.")
+        var rankerWarmupLr = AR2Options().rankerWarmupLearningRate
         @Option(name: .long, help: "Ranker steps per cycle.")
         var rankerSteps = AR2Options().rankerSteps
         @Option(name: .long, help: "Retriever steps per cycle.")
@@ -70,6 +82,14 @@ extension Train {
         var seed = LoopOptions().seed
         @Option(name: .long, help: "Folder of each cycle's index and candidates (default: OUT/cycles).")
         var cyclesDir: String?
+        @Option(name: .long, help: "Cycle folders kept, the current one included; older ones are removed once a new one is complete.")
+        var keepCycles = 1
+        @Option(name: .long, help: "Dev queries: evaluate both models before training and after each cycle.")
+        var evalQueries: String?
+        @Option(name: .long, help: "Qrels of --eval-queries.")
+        var evalQrels: String?
+        @Option(name: .long, help: "Passages of the retriever's ranking the ranker reranks in evaluations.")
+        var evalRerankDepth = 20
         @Option(name: .long, help: "Output folder.")
         var out: String
         @Flag(name: .long, help: "Continue from the latest checkpoint in --out.")
@@ -98,6 +118,11 @@ extension Train {
             if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
             if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be positive") }
             if let timeBudget, !(timeBudget.isFinite && timeBudget > 0) { throw ValidationError("--time-budget must be a positive number of minutes") }
+            if let rankerWarmup, rankerWarmup < 0 { throw ValidationError("--ranker-warmup must be 0 or more") }
+            guard rankerWarmupLr.isFinite, rankerWarmupLr > 0 else { throw ValidationError("--ranker-warmup-lr must be a positive number") }
+            guard keepCycles >= 1 else { throw ValidationError("--keep-cycles must be at least 1 (the current cycle's folder is needed to resume)") }
+            guard (evalQueries == nil) == (evalQrels == nil) else { throw ValidationError("--eval-queries and --eval-qrels go together") }
+            guard evalRerankDepth >= 1 else { throw ValidationError("--eval-rerank-depth must be positive") }
         }
 
         func run() throws {
@@ -106,10 +131,16 @@ extension Train {
             let retrieverModel = try DualEncoder.load(directory: retrieverURL)
             let rankerFolder = ModelFolder(URL(fileURLWithPath: ranker))
             let rankerModel = try CrossEncoder.starting(from: rankerFolder, seed: seed)
-            if try rankerFolder.kind() != .crossEncoder { warn("train: \(ranker) is a \(try rankerFolder.kind().rawValue): new ranker head (seed \(seed)); the first ranker steps warm it up") }
+            let newRanker = try rankerFolder.kind() != .crossEncoder
+            let warmup = rankerWarmup ?? (newRanker ? rankerSteps : 0)
+            if newRanker { warn("train: \(ranker) is a \(try rankerFolder.kind().rawValue): new ranker head (seed \(seed)), warmed up for \(warmup) steps") }
+            let evaluation = try evalQueries.map { try AR2Evaluation(queries: $0, qrels: evalQrels ?? "", rerankDepth: evalRerankDepth,
+                                                                       threads: threads ?? EncodeOptions.defaultThreads) }
             let data = try trainingData.load(negatives: nil)
             var options = AR2Options()
             options.cycles = cycles
+            options.rankerWarmupSteps = warmup
+            options.rankerWarmupLearningRate = rankerWarmupLr
             options.rankerSteps = rankerSteps
             options.retrieverSteps = retrieverSteps
             options.candidates = candidates
@@ -127,20 +158,56 @@ extension Train {
             options.separateTowers = separateTowers
             options.loop.seed = seed
             options.loop.threads = threads ?? EncodeOptions.defaultThreads
-            options.loop.totalSteps = cycles * options.cycleLength
-            options.loop.checkpointEvery = options.cycleLength
+            options.loop.totalSteps = options.totalSteps
+            options.loop.checkpointEvery = 0  // AR2Task asks for one where the warm-up and each cycle end
             options.loop.timeBudgetSeconds = (timeBudget ?? 0) * 60
             options.loop.stopAfterSteps = stopAfter ?? 0
             let task = try AR2Task(retriever: retrieverModel, ranker: rankerModel, data: data, options: options)
             var mining = HardNegativeMiner.Options()
             mining.rangeMax = candidateDepth
             mining.negativesPerQuery = candidateDepth
-            task.candidateSource = try RefreshOptionGroup.source(
+            let refresh = try RefreshOptionGroup.source(
                 recipe: MiningRecipe(retriever: .dense, options: mining), data: data, collection: trainingData.collection,
                 directory: cyclesDir ?? out + "/cycles", encode: EncodeOptions(batchSize: 32, threads: threads, maxLength: passageMaxLength), quiet: quiet)
+            let cycleSource = AR2Cycles(refresh: refresh, options: options, evaluation: evaluation, keepCycles: keepCycles, log: { warn("train: " + $0) })
+            cycleSource.ranker = { [unowned task] in task.ranker }
+            task.candidateSource = cycleSource
             let trainer = try Trainer(task: task, output: URL(fileURLWithPath: out))
-            warn("train: AR2, \(data.queryIds.count) training queries, \(data.passages.count) passages; \(cycles) cycles of \(rankerSteps) ranker + \(retrieverSteps) retriever steps, \(batchSize) queries x \(candidates) passages")
-            try LoopOptionGroup.run(trainer, resume: resume, quiet: quiet, out: out, evaluate: nil)
+            warn("train: AR2, \(data.queryIds.count) training queries, \(data.passages.count) passages; \(warmup > 0 ? "\(warmup) ranker warm-up steps, then " : "")\(cycles) cycles of \(rankerSteps) ranker + \(retrieverSteps) retriever steps, \(batchSize) queries x \(candidates) passages")
+            let progress = AR2ProgressLine(options: options)
+            try LoopOptionGroup.run(trainer, resume: resume, quiet: quiet, out: out, evaluate: nil, line: { progress.line($0) })
+            // The run's end is a cycle's end: score the final models (a stop inside a cycle is not).
+            if options.endsWarmupOrCycle(afterSteps: trainer.step) && trainer.step > options.rankerWarmupSteps {
+                try cycleSource.evaluateFinal(step: trainer.step, saveRetriever: { try task.retriever.save(to: ModelFolder($0)) })
+            }
         }
+    }
+}
+
+/// AR2's progress line: where the run is (cycle, stage, step in the stage), the step's loss,
+/// and ETAs of the stage and of the whole run, each from the rate of its own kind of step
+/// (ranker steps and retriever steps cost differently; a cycle's first step includes its
+/// retrieval).
+final class AR2ProgressLine {
+    let options: AR2Options
+    private var seconds: [Bool: Double] = [:], steps: [Bool: Int] = [:]
+
+    init(options: AR2Options) { self.options = options }
+
+    func line<Task>(_ report: Trainer<Task>.StepReport) -> String {
+        let done = options.position(atStep: report.step - 1)
+        let ranker = done.stage.trainsRanker
+        seconds[ranker, default: 0] += report.seconds
+        steps[ranker, default: 0] += 1
+        let all = seconds.values.reduce(0, +) / Double(max(1, steps.values.reduce(0, +)))
+        func perStep(_ ranker: Bool) -> Double { steps[ranker].map { seconds[ranker, default: 0] / Double($0) } ?? all }
+        let left = (report.step..<report.totalSteps).reduce(into: [false: 0, true: 0]) { $0[options.stage(atStep: $1).trainsRanker, default: 0] += 1 }
+        let run = Double(left[true, default: 0]) * perStep(true) + Double(left[false, default: 0]) * perStep(false)
+        let stage = Double(done.stageSteps - done.step - 1) * perStep(ranker)
+        let cycle = done.stage == .rankerWarmup ? "warm-up" : "cycle \(done.cycle + 1)/\(options.cycles)"
+        return String(format: "train: %@ %@ step %d/%d  loss %.4f  |grad| %.3f  lr %.2e  %.1f queries/s  ETA stage %@, run %@",
+                      cycle, done.stage == .rankerWarmup ? "ranker" : done.stage.rawValue, done.step + 1, done.stageSteps, report.loss,
+                      report.gradientNorm, report.learningRate, Double(report.examplesPerStep) / max(report.seconds, 1e-9),
+                      Progress.clock(stage), Progress.clock(run))
     }
 }

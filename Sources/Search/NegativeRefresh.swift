@@ -72,15 +72,15 @@ public final class NegativeRefresh: @unchecked Sendable {
     public func negativesFile(step: Int) -> URL { folder(step: step).appendingPathComponent("negatives.tsv") }
     private func marker(step: Int) -> URL { folder(step: step).appendingPathComponent("refresh.json") }
 
+    /// The index folder of refresh `step`.
+    public func indexFolder(step: Int) -> URL { folder(step: step).appendingPathComponent("index") }
+
     /// Refresh `step` with the model as it is: `saveModel` writes it into the (existing) folder
     /// it is given.
     /// Returns the negatives file.
     public func refresh(step: Int, saveModel: (URL) throws -> Void) throws -> String {
         let started = Date()
-        let folder = self.folder(step: step), modelFolder = folder.appendingPathComponent("model"), indexPath = folder.appendingPathComponent("index").path
-        try FileManager.default.createDirectory(at: modelFolder, withIntermediateDirectories: true)
-        try saveModel(modelFolder)
-        let fingerprint = try ModelFolder(modelFolder).weightsFingerprint()
+        let fingerprint = try saveWeights(step: step, saveModel: saveModel)
         if let done = try completed(step: step), done.weightsFingerprint == fingerprint {
             var report = done
             report.reused = true
@@ -90,25 +90,8 @@ public final class NegativeRefresh: @unchecked Sendable {
         }
         try? FileManager.default.removeItem(at: marker(step: step))
         var report = Report(step: step, weightsFingerprint: fingerprint)
-
-        // Encode: a partial index of these weights is resumed, one of other weights started over.
-        if FileManager.default.fileExists(atPath: indexPath),
-           (try? IndexFolder(path: indexPath, access: .readOnly).manifest().model.weightsFingerprint) != fingerprint {
-            try FileManager.default.removeItem(atPath: indexPath)
-        }
-        let model = try ModelFolder(modelFolder).loadDualEncoder()
-        let index = try IndexFolder(path: indexPath, access: .create)
-        var options = IndexBuilder.Options()
-        options.encode = encode
-        options.lexical = recipe.retriever == .hybrid ? LexicalSettings() : nil
-        let builder = IndexBuilder(folder: index, encoder: model.passage, options: options)
-        let source = try PassageReader(path: collection)
-        try builder.prepare(source: URL(fileURLWithPath: collection).standardizedFileURL.path, format: source.format.rawValue,
-                            model: try model.identity(), log: log)
-        let total = lineCount(ofRegularFile: collection) ?? 0
-        let built = try builder.build(sourcePath: collection,
-                                      next: { try source.nextRecord().map { SourcePassage(id: $0.record.id, text: $0.record.text, line: $0.line) } },
-                                      progress: { self.progress("passages", $0, total) }, log: log)
+        let built = try encodeCollection(step: step, fingerprint: fingerprint)
+        let indexPath = indexFolder(step: step).path
         report.passages = built.total
         report.resumedAfterPassages = built.total - built.stored
         report.encodeSeconds = Date().timeIntervalSince(started)
@@ -133,6 +116,67 @@ public final class NegativeRefresh: @unchecked Sendable {
                    step, report.passages, report.encodeSeconds, report.resumedAfterPassages > 0 ? " (resumed after \(report.resumedAfterPassages))" : "",
                    judged, report.mineSeconds, report.negatives, report.queriesWithNegatives, negativesFile(step: step).path))
         return negativesFile(step: step).path
+    }
+
+    /// The collection encoded with the model as it is into refresh `step`'s index folder, and
+    /// nothing mined (a final evaluation needs only the index); a complete index of the same
+    /// weights is reused. Returns the index folder.
+    public func encodeOnly(step: Int, saveModel: (URL) throws -> Void) throws -> URL {
+        let fingerprint = try saveWeights(step: step, saveModel: saveModel)
+        let index = indexFolder(step: step)
+        if (try? IndexFolder(path: index.path, access: .readOnly)).map({ (try? $0.store.progress().complete) == true
+            && (try? $0.manifest().model.weightsFingerprint) == fingerprint }) != true {
+            _ = try encodeCollection(step: step, fingerprint: fingerprint)
+        }
+        return index
+    }
+
+    /// Writes the model into refresh `step`'s `model/` folder; returns its weights' fingerprint.
+    private func saveWeights(step: Int, saveModel: (URL) throws -> Void) throws -> String {
+        let modelFolder = folder(step: step).appendingPathComponent("model")
+        try FileManager.default.createDirectory(at: modelFolder, withIntermediateDirectories: true)
+        try saveModel(modelFolder)
+        return try ModelFolder(modelFolder).weightsFingerprint()
+    }
+
+    /// Encodes the collection with refresh `step`'s saved model into its index folder: a
+    /// partial index of these weights is resumed, one of other weights started over. The
+    /// folder's build lock is released on return, so the index can be searched at once.
+    private func encodeCollection(step: Int, fingerprint: String) throws -> IndexBuilder.Report {
+        let indexPath = indexFolder(step: step).path
+        if FileManager.default.fileExists(atPath: indexPath),
+           (try? IndexFolder(path: indexPath, access: .readOnly).manifest().model.weightsFingerprint) != fingerprint {
+            try FileManager.default.removeItem(atPath: indexPath)
+        }
+        let model = try ModelFolder(folder(step: step).appendingPathComponent("model")).loadDualEncoder()
+        let index = try IndexFolder(path: indexPath, access: .create)
+        var options = IndexBuilder.Options()
+        options.encode = encode
+        options.lexical = recipe.retriever == .hybrid ? LexicalSettings() : nil
+        let builder = IndexBuilder(folder: index, encoder: model.passage, options: options)
+        let source = try PassageReader(path: collection)
+        try builder.prepare(source: URL(fileURLWithPath: collection).standardizedFileURL.path, format: source.format.rawValue,
+                            model: try model.identity(), log: log)
+        let total = lineCount(ofRegularFile: collection) ?? 0
+        return try builder.build(sourcePath: collection,
+                                 next: { try source.nextRecord().map { SourcePassage(id: $0.record.id, text: $0.record.text, line: $0.line) } },
+                                 progress: { self.progress("passages", $0, total) }, log: log)
+    }
+
+    /// Removes the refreshes made before step `step` but the newest `keeping` of them (disk:
+    /// each holds a model and an index of the whole collection). Call it once the refresh at
+    /// `step` is complete and a checkpoint at or after the older ones' steps exists, so a
+    /// resumed run never needs one that is gone.
+    public func removeRefreshes(before step: Int, keeping: Int) throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        let older = names.compactMap { name -> Int? in
+            guard name.hasPrefix("step-"), let s = Int(name.dropFirst(5)), s < step else { return nil }
+            return s
+        }.sorted()
+        for old in older.dropLast(max(0, keeping)) {
+            try FileManager.default.removeItem(at: folder(step: old))
+            log("removed the refresh at step \(old) (\(folder(step: old).path)): --keep-cycles keeps \(keeping) before the current one")
+        }
     }
 
     /// The report of refresh `step` when it is complete; nil otherwise.
