@@ -1,3 +1,4 @@
+import DensekitTestSupport
 import Foundation
 
 /// Runs the built `densekit` binary as a user would, capturing its output and exit status.
@@ -54,8 +55,7 @@ struct CommandRunner {
     }
 
     static func temporaryFile(_ contents: [UInt8], name: String = "input.txt") throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("densekit-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try TestScratch.folder("cli")
         let url = folder.appendingPathComponent(name)
         try Data(contents).write(to: url)
         return url.path

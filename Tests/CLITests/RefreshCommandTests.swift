@@ -42,6 +42,7 @@ import Testing
     @Test func refreshesMineAsTheNegativesWereMined() throws {
         guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath): run scripts/fetch-model.sh"); return }
         let (arguments, folder) = try setUp(passages: 60)
+        defer { try? FileManager.default.removeItem(atPath: folder) }  // checkpoints of the real model: gigabytes
         let recipe = try String(contentsOfFile: folder + "/negatives.tsv.mining.json", encoding: .utf8)
         #expect(recipe.contains("\"retriever\" : \"dense\"") && recipe.contains("\"rangeMin\" : 1") && recipe.contains("\"negativesPerQuery\" : 3"), "\(recipe)")
 
@@ -75,6 +76,7 @@ import Testing
     @Test func killedDuringARefreshResumesToTheSameWeights() throws {
         guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath): run scripts/fetch-model.sh"); return }
         let (arguments, folder) = try setUp(passages: 400)
+        defer { try? FileManager.default.removeItem(atPath: folder) }  // checkpoints of the real model: gigabytes
         let straight = folder + "/straight", killed = folder + "/killed"
         let train = try CommandRunner.run(arguments + ["--out", straight])
         #expect(train.status == 0, "\(train.stderr)")

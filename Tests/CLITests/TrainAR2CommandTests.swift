@@ -110,6 +110,7 @@ import Testing
         guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath): run scripts/fetch-model.sh"); return }
         let (collection, queries, qrels) = try RefreshCommandTests().corpus(300)
         let folder = URL(fileURLWithPath: collection).deletingLastPathComponent().path
+        defer { try? FileManager.default.removeItem(atPath: folder) }  // checkpoints of the real model: gigabytes
         var arguments = with(with(with(try arguments(), "--retriever", CommandRunner.modelPath), "--collection", collection), "--queries", queries)
         arguments = with(with(arguments, "--qrels", qrels), "--ranker-warmup", "0")
         let straight = try CommandRunner.run(arguments + ["--out", folder + "/straight"])

@@ -1,13 +1,10 @@
 import DensekitCorpus
+import DensekitTestSupport
 import Foundation
 
 /// Temporary files for the corpus tests, each in its own folder so that names (and extensions) are free.
 enum Fixture {
-    static func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("densekit-corpus-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func folder() throws -> URL { try TestScratch.folder("corpus") }
 
     static func file(_ text: String, name: String) throws -> String {
         try file(bytes: Array(text.utf8), name: name)

@@ -1,10 +1,11 @@
 import DensekitCorpus
+import DensekitTestSupport
 import Foundation
 import Testing
 
 @Suite struct LineReaderTests {
     func file(_ bytes: [UInt8]) throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("densekit-lines-\(UUID().uuidString).txt")
+        let url = try TestScratch.folder("lines").appendingPathComponent("lines.txt")
         try Data(bytes).write(to: url)
         return url.path
     }

@@ -1,5 +1,6 @@
 import DensekitCorpus
 import DensekitEvaluation
+import DensekitTestSupport
 import Foundation
 
 /// Small builders for the evaluation tests.
@@ -20,8 +21,7 @@ enum Toy {
     }
 
     static func file(_ text: String, name: String) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("densekit-eval-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try TestScratch.folder("eval")
         let url = folder.appendingPathComponent(name)
         try Data(text.utf8).write(to: url)
         return url.path

@@ -1,5 +1,6 @@
 import DensekitCorpus
 import DensekitEvaluation
+import DensekitTestSupport
 import Foundation
 import Testing
 
@@ -61,8 +62,7 @@ import Testing
     }
 
     @Test func writerRoundTrips() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("densekit-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try TestScratch.folder("run")
         let q1 = [RankedDoc(docId: "d3", score: 0.75), RankedDoc(docId: "d1", score: 0.5)]
         let q2 = [RankedDoc(docId: "d7"), RankedDoc(docId: "d8")]
 
@@ -91,7 +91,7 @@ import Testing
     }
 
     @Test func writerRefusesIdsThatWouldBreakTheFile() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("densekit-run-\(UUID().uuidString).trec").path
+        let path = try TestScratch.folder("run").appendingPathComponent("run.trec").path
         let writer = try RunWriter(path: path, format: .trec)
         try writer.write(queryId: "q1", ranking: [RankedDoc(docId: "a", score: 1)])
         #expect(throws: CorpusError(path: path, line: 2, reason: "document id 'b c' is empty or contains whitespace")) {

@@ -17,12 +17,8 @@ public enum TinyModel {
         return BertParameters(randomFor: BertLayout(configuration), scale: 0.3, using: &generator)
     }
 
-    /// A fresh empty folder under the system temp directory (tests run in parallel).
-    public static func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("densekit-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    /// A fresh empty folder (`TestScratch`: removed when the test process exits).
+    public static func temporaryFolder() throws -> URL { try TestScratch.folder("test") }
 }
 
 extension TinyModel {

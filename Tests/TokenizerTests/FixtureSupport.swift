@@ -1,3 +1,4 @@
+import DensekitTestSupport
 import DensekitTokenizer
 import Foundation
 
@@ -39,10 +40,7 @@ enum Fixtures {
 
     /// A fresh directory under the temporary directory, for files a test writes.
     static func temporaryDirectory() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("densekit-tokenizer-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory
+        try TestScratch.folder("tokenizer")
     }
 }
 
