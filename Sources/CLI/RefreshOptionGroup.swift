@@ -55,11 +55,13 @@ final class PhaseProgress: @unchecked Sendable {
 
     init(quiet: Bool) { self.quiet = quiet }
 
+    /// `done` 0 starts a phase (its clock), so its first rate is not that of a moment.
     func update(_ phase: String, _ done: Int, _ total: Int) {
         if current?.phase != phase {
             current?.progress.finish()
             current = (phase, Progress("train: refresh", total: total > 0 ? total : nil, unit: phase, quiet: quiet))
         }
+        guard done > 0 else { return }
         current?.progress.update(done)
         if done >= total, total > 0 {
             current?.progress.finish()

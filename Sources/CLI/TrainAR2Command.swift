@@ -174,7 +174,7 @@ extension Train {
             task.candidateSource = cycleSource
             let trainer = try Trainer(task: task, output: URL(fileURLWithPath: out))
             warn("train: AR2, \(data.queryIds.count) training queries, \(data.passages.count) passages; \(warmup > 0 ? "\(warmup) ranker warm-up steps, then " : "")\(cycles) cycles of \(rankerSteps) ranker + \(retrieverSteps) retriever steps, \(batchSize) queries x \(candidates) passages")
-            let progress = AR2ProgressLine(options: options)
+            let progress = AR2ProgressLine(options: options, finalRetrieval: evaluation != nil)
             try LoopOptionGroup.run(trainer, resume: resume, quiet: quiet, out: out, evaluate: nil, line: { progress.line($0) })
             // The run's end is a cycle's end: score the final models (a stop inside a cycle is not).
             if options.endsWarmupOrCycle(afterSteps: trainer.step) && trainer.step > options.rankerWarmupSteps {
@@ -186,24 +186,37 @@ extension Train {
 
 /// AR2's progress line: where the run is (cycle, stage, step in the stage), the step's loss,
 /// and ETAs of the stage and of the whole run, each from the rate of its own kind of step
-/// (ranker steps and retriever steps cost differently; a cycle's first step includes its
-/// retrieval).
+/// (ranker steps and retriever steps cost differently). A cycle's first step also retrieves
+/// (encodes the collection, mines, evaluates): that time is kept apart and counted once per
+/// retrieval still to come.
 final class AR2ProgressLine {
     let options: AR2Options
+    /// Whether the run's end encodes the collection once more (for the last evaluation).
+    let finalRetrieval: Bool
     private var seconds: [Bool: Double] = [:], steps: [Bool: Int] = [:]
+    private var retrievalSeconds: Double?
 
-    init(options: AR2Options) { self.options = options }
+    init(options: AR2Options, finalRetrieval: Bool) {
+        self.options = options
+        self.finalRetrieval = finalRetrieval
+    }
 
     func line<Task>(_ report: Trainer<Task>.StepReport) -> String {
-        let done = options.position(atStep: report.step - 1)
+        let index = report.step - 1, done = options.position(atStep: index)
         let ranker = done.stage.trainsRanker
-        seconds[ranker, default: 0] += report.seconds
-        steps[ranker, default: 0] += 1
-        let all = seconds.values.reduce(0, +) / Double(max(1, steps.values.reduce(0, +)))
-        func perStep(_ ranker: Bool) -> Double { steps[ranker].map { seconds[ranker, default: 0] / Double($0) } ?? all }
+        func perStep(_ ranker: Bool) -> Double? { steps[ranker].map { seconds[ranker, default: 0] / Double($0) } }
+        if index == options.cycleStart(done.cycle) {
+            retrievalSeconds = max(0, report.seconds - (perStep(ranker) ?? 0))
+        } else {
+            seconds[ranker, default: 0] += report.seconds
+            steps[ranker, default: 0] += 1
+        }
+        let fallback = perStep(ranker) ?? perStep(!ranker) ?? report.seconds
         let left = (report.step..<report.totalSteps).reduce(into: [false: 0, true: 0]) { $0[options.stage(atStep: $1).trainsRanker, default: 0] += 1 }
-        let run = Double(left[true, default: 0]) * perStep(true) + Double(left[false, default: 0]) * perStep(false)
-        let stage = Double(done.stageSteps - done.step - 1) * perStep(ranker)
+        let retrievals = (1..<max(1, options.cycles)).filter { options.cycleStart($0) >= report.step }.count + (finalRetrieval ? 1 : 0)
+        let run = Double(left[true, default: 0]) * (perStep(true) ?? fallback) + Double(left[false, default: 0]) * (perStep(false) ?? fallback)
+            + Double(retrievals) * (retrievalSeconds ?? 0)
+        let stage = Double(done.stageSteps - done.step - 1) * (perStep(ranker) ?? fallback)
         let cycle = done.stage == .rankerWarmup ? "warm-up" : "cycle \(done.cycle + 1)/\(options.cycles)"
         return String(format: "train: %@ %@ step %d/%d  loss %.4f  |grad| %.3f  lr %.2e  %.1f queries/s  ETA stage %@, run %@",
                       cycle, done.stage == .rankerWarmup ? "ranker" : done.stage.rawValue, done.step + 1, done.stageSteps, report.loss,

@@ -28,7 +28,8 @@ public final class NegativeRefresh: @unchecked Sendable {
     public let rescore: HardNegativeMiner.Rescore?
     /// Progress lines.
     public let log: (String) -> Void
-    /// Called with (what, done, total) while encoding ("passages") and mining ("queries").
+    /// Called with (what, done, total) while encoding ("passages") and mining ("queries"); done
+    /// is 0 when a phase starts.
     public let progress: (String, Int, Int) -> Void
 
     /// What the last refresh did.
@@ -100,6 +101,7 @@ public final class NegativeRefresh: @unchecked Sendable {
         let mined = Date()
         let miner = HardNegativeMiner(options: recipe.options)
         let judged = queries.filter { qrels[$0.id]?.contains(where: { $0.value > 0 }) == true }.count
+        progress("queries", 0, judged)
         let result = try miner.mine(queries: queries, qrels: qrels, folder: try IndexFolder(path: indexPath, access: .readOnly),
                                     retriever: recipe.retriever, rescore: rescore, log: log) { self.progress("queries", $0, judged) }
         var lines = ""
@@ -158,6 +160,7 @@ public final class NegativeRefresh: @unchecked Sendable {
         try builder.prepare(source: URL(fileURLWithPath: collection).standardizedFileURL.path, format: source.format.rawValue,
                             model: try model.identity(), log: log)
         let total = lineCount(ofRegularFile: collection) ?? 0
+        progress("passages", 0, total)
         return try builder.build(sourcePath: collection,
                                  next: { try source.nextRecord().map { SourcePassage(id: $0.record.id, text: $0.record.text, line: $0.line) } },
                                  progress: { self.progress("passages", $0, total) }, log: log)
