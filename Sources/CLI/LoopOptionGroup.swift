@@ -3,8 +3,50 @@ import DensekitEncoder
 import DensekitTraining
 import Foundation
 
-/// The training loop's options, shared by every `train` subcommand; defaults come from
-/// `LoopOptions` (declared once there).
+/// How a training run is started, stopped and watched, shared by every `train` subcommand
+/// (`train ar2` takes these alone: its schedule is its own); defaults from `LoopOptions`.
+struct RunOptionGroup: ParsableArguments {
+    @Option(name: .long, help: "Random seed (batches, sampling, new heads).")
+    var seed = LoopOptions().seed
+    @Option(name: .long, help: "Output folder.")
+    var out: String
+    @Flag(name: .long, help: "Continue from the latest checkpoint in --out.")
+    var resume = false
+    @Flag(name: .long, help: "Replace a model already in --out (never the base model itself).")
+    var overwrite = false
+    @Option(name: .long, help: "Stop after this many minutes of training (then save and evaluate).")
+    var timeBudget: Double?
+    @Option(name: .long, help: "Stop after this many steps, although the schedule plans more (then save and evaluate).")
+    var stopAfter: Int?
+    @Flag(name: .long, help: "No progress on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be positive") }
+        if let timeBudget, !(timeBudget.isFinite && timeBudget > 0) { throw ValidationError("--time-budget must be a positive number of minutes, not \(timeBudget)") }
+    }
+
+    /// Checks --out before anything is read or trained (see `ModelFolder.checkTrainingOutput`).
+    func checkOut(base: URL) throws {
+        try ModelFolder(URL(fileURLWithPath: out)).checkTrainingOutput(base: base, overwrite: overwrite, resume: resume)
+    }
+
+    /// Writes the seed, the time budget and the step limit into `loop`.
+    func apply(to loop: inout LoopOptions) {
+        loop.seed = seed
+        loop.timeBudgetSeconds = (timeBudget ?? 0) * 60
+        loop.stopAfterSteps = stopAfter ?? 0
+    }
+
+    /// Resumes when asked, trains with progress lines on stderr, prints where the model went.
+    func run<Task: TrainingTask>(_ trainer: Trainer<Task>, evaluate: ((Task.Model) throws -> String)?,
+                                 line: ((Trainer<Task>.StepReport) -> String)? = nil) throws {
+        try LoopOptionGroup.run(trainer, resume: resume, quiet: quiet, out: out, evaluate: evaluate, line: line)
+    }
+}
+
+/// The training loop's options, shared by every `train` subcommand but `train ar2`; defaults
+/// come from `LoopOptions` (declared once there).
 struct LoopOptionGroup: ParsableArguments {
     @Option(name: .long, help: "Peak learning rate.")
     var lr = LoopOptions().learningRate
@@ -20,40 +62,27 @@ struct LoopOptionGroup: ParsableArguments {
     var weightDecay = LoopOptions().weightDecay
     @Option(name: .long, help: "Clip the global gradient norm to this (0: no clipping).")
     var maxGradNorm = LoopOptions().maxGradientNorm
-    @Option(name: .long, help: "Random seed (batches, sampling, new heads).")
-    var seed = LoopOptions().seed
     @Option(name: .long, help: "Save a checkpoint (and evaluate) every this many steps.")
     var checkpointEvery = LoopOptions().checkpointEvery
-    @Option(name: .long, help: "Output folder.")
-    var out: String
-    @Flag(name: .long, help: "Continue from the latest checkpoint in --out.")
-    var resume = false
-    @Flag(name: .long, help: "Replace a model already in --out (never the base model itself).")
-    var overwrite = false
-    @Option(name: .long, help: "Stop after this many minutes of training (then save and evaluate).")
-    var timeBudget: Double?
-    @Option(name: .long, help: "Stop after this many steps, although the schedule plans --steps (then save and evaluate).")
-    var stopAfter: Int?
-    @Flag(name: .long, help: "No progress on stderr.")
-    var quiet = false
+    @OptionGroup var control: RunOptionGroup
+
+    var seed: UInt64 { control.seed }
+    var out: String { control.out }
+    var quiet: Bool { control.quiet }
 
     func validate() throws {
         guard (steps == nil) != (epochs == nil) else { throw ValidationError("give --steps or --epochs (one of them)") }
         if let steps, steps < 1 { throw ValidationError("--steps must be positive") }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be positive") }
-        if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be positive") }
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number, not \(lr)") }
         guard maxGradNorm.isFinite, maxGradNorm >= 0 else { throw ValidationError("--max-grad-norm must be 0 (no clipping) or a positive number, not \(maxGradNorm)") }
         guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must be 0 or a positive number, not \(weightDecay)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more") }
         guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be 0 or more") }
-        if let timeBudget, !(timeBudget.isFinite && timeBudget > 0) { throw ValidationError("--time-budget must be a positive number of minutes, not \(timeBudget)") }
     }
 
     /// Checks --out before anything is read or trained (see `ModelFolder.checkTrainingOutput`).
-    func checkOut(base: URL) throws {
-        try ModelFolder(URL(fileURLWithPath: out)).checkTrainingOutput(base: base, overwrite: overwrite, resume: resume)
-    }
+    func checkOut(base: URL) throws { try control.checkOut(base: base) }
 
     /// The loop's options; `--epochs` counts `stepsPerEpoch` steps each.
     func loop(stepsPerEpoch: Int, threads: Int?) -> LoopOptions {
@@ -63,21 +92,19 @@ struct LoopOptionGroup: ParsableArguments {
         loop.decay = decay
         loop.weightDecay = weightDecay
         loop.maxGradientNorm = maxGradNorm
-        loop.seed = seed
         loop.checkpointEvery = checkpointEvery
         loop.threads = threads ?? EncodeOptions.defaultThreads
-        loop.timeBudgetSeconds = (timeBudget ?? 0) * 60
-        loop.stopAfterSteps = stopAfter ?? 0
         loop.totalSteps = steps ?? (epochs ?? 1) * stepsPerEpoch
+        control.apply(to: &loop)
         return loop
     }
 
     /// Resumes when asked, trains with progress lines on stderr, prints where the model went.
     func run<Task: TrainingTask>(_ trainer: Trainer<Task>, evaluate: ((Task.Model) throws -> String)?) throws {
-        try Self.run(trainer, resume: resume, quiet: quiet, out: out, evaluate: evaluate)
+        try control.run(trainer, evaluate: evaluate)
     }
 
-    /// `run` for commands that declare the loop's flags themselves (`train ar2`).
+    /// The run itself (`RunOptionGroup.run`).
     ///
     /// - Parameter line: the progress line after a step (default: step, loss, |grad|, lr,
     ///   rates and ETA of the whole run); it is printed at most every 0.5 s on a terminal and

@@ -78,8 +78,6 @@ extension Train {
         var separateTowers = false
         @Option(name: .long, help: "Worker threads (default: $DENSEKIT_THREADS, else one per core).")
         var threads: Int?
-        @Option(name: .long, help: "Random seed (batches, sampling, a new ranker head).")
-        var seed = LoopOptions().seed
         @Option(name: .long, help: "Folder of each cycle's index and candidates (default: OUT/cycles).")
         var cyclesDir: String?
         @Option(name: .long, help: "Cycle folders kept, the current one included; older ones are removed once a new one is complete.")
@@ -90,18 +88,7 @@ extension Train {
         var evalQrels: String?
         @Option(name: .long, help: "Passages of the retriever's ranking the ranker reranks in evaluations.")
         var evalRerankDepth = 20
-        @Option(name: .long, help: "Output folder.")
-        var out: String
-        @Flag(name: .long, help: "Continue from the latest checkpoint in --out.")
-        var resume = false
-        @Flag(name: .long, help: "Replace models already in --out.")
-        var overwrite = false
-        @Option(name: .long, help: "Stop after this many minutes of training (then save).")
-        var timeBudget: Double?
-        @Option(name: .long, help: "Stop after this many steps of the planned cycles (then save).")
-        var stopAfter: Int?
-        @Flag(name: .long, help: "No progress on stderr.")
-        var quiet = false
+        @OptionGroup var control: RunOptionGroup
 
         func validate() throws {
             guard cycles >= 1 else { throw ValidationError("--cycles must be positive") }
@@ -116,8 +103,6 @@ extension Train {
             guard retrieverScale.isFinite, retrieverScale > 0 else { throw ValidationError("--retriever-scale must be a positive number") }
             guard batchSize >= 1, chunkSize >= 1 else { throw ValidationError("--batch-size and --chunk-size must be positive") }
             if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
-            if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be positive") }
-            if let timeBudget, !(timeBudget.isFinite && timeBudget > 0) { throw ValidationError("--time-budget must be a positive number of minutes") }
             if let rankerWarmup, rankerWarmup < 0 { throw ValidationError("--ranker-warmup must be 0 or more") }
             guard rankerWarmupLr.isFinite, rankerWarmupLr > 0 else { throw ValidationError("--ranker-warmup-lr must be a positive number") }
             guard keepCycles >= 1 else { throw ValidationError("--keep-cycles must be at least 1 (the current cycle's folder is needed to resume)") }
@@ -127,7 +112,8 @@ extension Train {
 
         func run() throws {
             let retrieverURL = URL(fileURLWithPath: retriever)
-            try ModelFolder(URL(fileURLWithPath: out)).checkTrainingOutput(base: retrieverURL, overwrite: overwrite, resume: resume)
+            try control.checkOut(base: retrieverURL)
+            let seed = control.seed, out = control.out
             let retrieverModel = try DualEncoder.load(directory: retrieverURL)
             let rankerFolder = ModelFolder(URL(fileURLWithPath: ranker))
             let rankerModel = try CrossEncoder.starting(from: rankerFolder, seed: seed)
@@ -156,26 +142,24 @@ extension Train {
             options.pairMaxLength = pairMaxLength
             options.chunkSize = chunkSize
             options.separateTowers = separateTowers
-            options.loop.seed = seed
+            control.apply(to: &options.loop)
             options.loop.threads = threads ?? EncodeOptions.defaultThreads
             options.loop.totalSteps = options.totalSteps
             options.loop.checkpointEvery = 0  // AR2Task asks for one where the warm-up and each cycle end
-            options.loop.timeBudgetSeconds = (timeBudget ?? 0) * 60
-            options.loop.stopAfterSteps = stopAfter ?? 0
             let task = try AR2Task(retriever: retrieverModel, ranker: rankerModel, data: data, options: options)
             var mining = HardNegativeMiner.Options()
             mining.rangeMax = candidateDepth
             mining.negativesPerQuery = candidateDepth
             let refresh = try RefreshOptionGroup.source(
                 recipe: MiningRecipe(retriever: .dense, options: mining), data: data, collection: trainingData.collection,
-                directory: cyclesDir ?? out + "/cycles", encode: EncodeOptions(batchSize: 32, threads: threads, maxLength: passageMaxLength), quiet: quiet)
+                directory: cyclesDir ?? out + "/cycles", encode: EncodeOptions(batchSize: 32, threads: threads, maxLength: passageMaxLength), quiet: control.quiet)
             let cycleSource = AR2Cycles(refresh: refresh, options: options, evaluation: evaluation, keepCycles: keepCycles, log: { warn("train: " + $0) })
             cycleSource.ranker = { [unowned task] in task.ranker }
             task.candidateSource = cycleSource
             let trainer = try Trainer(task: task, output: URL(fileURLWithPath: out))
             warn("train: AR2, \(data.queryIds.count) training queries, \(data.passages.count) passages; \(warmup > 0 ? "\(warmup) ranker warm-up steps, then " : "")\(cycles) cycles of \(rankerSteps) ranker + \(retrieverSteps) retriever steps, \(batchSize) queries x \(candidates) passages")
             let progress = AR2ProgressLine(options: options, finalRetrieval: evaluation != nil)
-            try LoopOptionGroup.run(trainer, resume: resume, quiet: quiet, out: out, evaluate: nil, line: { progress.line($0) })
+            try control.run(trainer, evaluate: nil, line: { progress.line($0) })
             // The run's end is a cycle's end: score the final models (a stop inside a cycle is not).
             if options.endsWarmupOrCycle(afterSteps: trainer.step) && trainer.step > options.rankerWarmupSteps {
                 try cycleSource.evaluateFinal(step: trainer.step, saveRetriever: { try task.retriever.save(to: ModelFolder($0)) })
