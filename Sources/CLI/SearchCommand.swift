@@ -80,24 +80,23 @@ struct Search: ParsableCommand {
         let encode = EncodeOptions(batchSize: 64, threads: threadCount)
         /// The first stage: `k` hits per query from the chosen retriever.
         let retrieve: (_ queries: [String], _ k: Int, _ includeText: Bool, _ progress: (Int) -> Void) throws -> [[Hit]]
-        /// The index's model and FAISS index, with the search-time parameters given.
+        let knobs = SearchKnobs(nprobe: nprobe, efSearch: efSearch)
+        /// The index's model and FAISS index.
         func denseSearcher() throws -> Searcher {
             let searcher = try Searcher(folder: folder, model: model.map { URL(fileURLWithPath: $0) }, log: { warn($0) })
             FaissIndex.setThreads(threadCount)
-            if let nprobe { try searcher.index.setNProbe(nprobe) }
-            if let efSearch { try searcher.index.setEfSearch(efSearch) }
             return searcher
         }
         switch retriever {
         case .dense:
             let searcher = try denseSearcher()
-            retrieve = { try searcher.search($0, k: $1, includeText: $2, encode: encode, progress: $3) }
+            retrieve = { try searcher.search($0, k: $1, includeText: $2, encode: encode, knobs: knobs, progress: $3) }
         case .bm25:
             let searcher = try LexicalSearcher(folder: folder, log: { warn($0) })
             retrieve = { try searcher.search($0, k: $1, includeText: $2, threads: threadCount, progress: $3, log: { warn($0) }) }
         case .hybrid:
             let hybrid = HybridSearcher(dense: try denseSearcher(), lexical: try LexicalSearcher(folder: folder, log: { _ in }),
-                                        fusion: fusion.fusion(alphaDefault: 0.5), encode: encode, threads: threadCount)
+                                        fusion: fusion.fusion(alphaDefault: 0.5), encode: encode, threads: threadCount, knobs: knobs)
             retrieve = { try hybrid.search($0, k: $1, includeText: $2, progress: $3, log: { warn($0) }) }
         }
         let reranker = try rerank.map { Reranker(model: try ModelFolder(URL(fileURLWithPath: $0)).loadCrossEncoder(), depth: max(k, rerankDepth)) }

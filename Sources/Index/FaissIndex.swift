@@ -60,18 +60,28 @@ public final class FaissIndex: @unchecked Sendable {
     /// in memory for a chunk of queries at a time.
     public static let maximumK = 100_000
 
-    /// The `k` best ids and scores for each of `count` queries; ids are -1 where fewer were found.
-    /// `k` is at most `maximumK`.
+    /// `search(_:count:k:knobs:)` with the index's own settings.
     public func search(_ queries: UnsafePointer<Float>, count: Int, k: Int) throws(IndexError) -> (scores: [Float], ids: [Int64]) {
+        try search(queries, count: count, k: k, knobs: SearchKnobs())
+    }
+
+    /// The `k` best ids and scores for each of `count` queries; ids are -1 where fewer were found.
+    /// `k` is at most `maximumK`. `knobs` apply to this call alone: concurrent searches with
+    /// different settings do not see each other's.
+    public func search(_ queries: UnsafePointer<Float>, count: Int, k: Int, knobs: SearchKnobs) throws(IndexError) -> (scores: [Float], ids: [Int64]) {
         guard k > 0, k <= Self.maximumK else { throw .invalid("k must be between 1 and \(Self.maximumK), not \(k)") }
+        for (name, value) in [("--nprobe", knobs.nprobe), ("--ef-search", knobs.efSearch)] {
+            if let value, !(1...Int(Int32.max)).contains(value) { throw .invalid("\(name) must be between 1 and \(Int32.max), not \(value)") }
+        }
         var scores = [Float](repeating: 0, count: count * k)
         var ids = [Int64](repeating: -1, count: count * k)
         let rc = scores.withUnsafeMutableBufferPointer { s in
             ids.withUnsafeMutableBufferPointer { i in
-                cfaiss_index_search(handle, Int64(count), Int64(dimension), queries, Int64(k), s.baseAddress, i.baseAddress)
+                cfaiss_index_search_with(handle, Int64(count), Int64(dimension), queries, Int64(k), Int64(knobs.nprobe ?? 0),
+                                         Int64(knobs.efSearch ?? 0), s.baseAddress, i.baseAddress)
             }
         }
-        try Self.check(rc, "search")
+        try Self.check(rc, knobs == SearchKnobs() ? "search" : "search with \(knobs) (index \"\(factory)\")")
         return (scores, ids)
     }
 
@@ -150,5 +160,22 @@ public enum IndexError: Error, CustomStringConvertible, Equatable {
         case let .unsupported(message): "not supported: \(message)"
         case let .invalid(message): message
         }
+    }
+}
+
+/// Search-time settings of one search call; nil keeps the index's own.
+public struct SearchKnobs: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// IVF: inverted lists visited per query.
+    public var nprobe: Int?
+    /// HNSW (also an IVF's HNSW quantizer): candidate list size (keep it >= k).
+    public var efSearch: Int?
+
+    public init(nprobe: Int? = nil, efSearch: Int? = nil) {
+        self.nprobe = nprobe
+        self.efSearch = efSearch
+    }
+
+    public var description: String {
+        [nprobe.map { "nprobe \($0)" }, efSearch.map { "efSearch \($0)" }].compactMap { $0 }.joined(separator: ", ")
     }
 }

@@ -65,13 +65,17 @@ public struct HybridSearcher: Retriever {
     public let fusion: RankFusion
     public var encode: EncodeOptions
     public var threads: Int
+    /// The dense side's nprobe / efSearch.
+    public var knobs: SearchKnobs
 
-    public init(dense: Searcher, lexical: LexicalSearcher, fusion: RankFusion, encode: EncodeOptions = EncodeOptions(), threads: Int = EncodeOptions.defaultThreads) {
+    public init(dense: Searcher, lexical: LexicalSearcher, fusion: RankFusion, encode: EncodeOptions = EncodeOptions(), threads: Int = EncodeOptions.defaultThreads,
+                knobs: SearchKnobs = SearchKnobs()) {
         self.dense = dense
         self.lexical = lexical
         self.fusion = fusion
         self.encode = encode
         self.threads = threads
+        self.knobs = knobs
     }
 
     public func search(_ queries: [String], k: Int, includeText: Bool, progress: (Int) -> Void) throws -> [[Hit]] {
@@ -81,7 +85,7 @@ public struct HybridSearcher: Retriever {
     /// As `search`, with BM25's warnings (queries without an indexable term) through `log`.
     public func search(_ queries: [String], k: Int, includeText: Bool, progress: (Int) -> Void, log: (String) -> Void) throws -> [[Hit]] {
         let depth = max(k, fusion.depth)
-        let denseHits = try dense.search(queries, k: depth, includeText: includeText, encode: encode, progress: progress)
+        let denseHits = try dense.search(queries, k: depth, includeText: includeText, encode: encode, knobs: knobs, progress: progress)
         let lexicalHits = try lexical.search(queries, k: depth, includeText: includeText, threads: threads, log: log)
         return zip(denseHits, lexicalHits).map { fusion.fuse(hits: [$0, $1], k: k) }
     }

@@ -73,8 +73,9 @@ public final class Searcher: @unchecked Sendable {
     /// - Parameters:
     ///   - includeText: also fetch passage texts (for display; run files need only ids).
     ///   - progress: called with the number of queries done, after each chunk.
+    ///   - knobs: nprobe / efSearch for these queries alone (the shared index is not changed).
     public func search(_ queries: [String], k: Int, includeText: Bool = false, encode options: EncodeOptions = EncodeOptions(),
-                       progress: (Int) -> Void = { _ in }) throws -> [[Hit]] {
+                       knobs: SearchKnobs = SearchKnobs(), progress: (Int) -> Void = { _ in }) throws -> [[Hit]] {
         var results: [[Hit]] = []
         results.reserveCapacity(queries.count)
         let chunk = 256
@@ -83,7 +84,7 @@ public final class Searcher: @unchecked Sendable {
             let end = min(start + chunk, queries.count)
             let embeddings = encoder.encode(Array(queries[start..<end]), options: options)
             results += try embeddings.values.withUnsafeBufferPointer { buffer in
-                try search(embedded: buffer.baseAddress!, count: end - start, k: k, includeText: includeText)
+                try search(embedded: buffer.baseAddress!, count: end - start, k: k, includeText: includeText, knobs: knobs)
             }
             start = end
             progress(start)
@@ -92,8 +93,9 @@ public final class Searcher: @unchecked Sendable {
     }
 
     /// The `k` best passages for each of `count` query vectors (made by `encoder`), best first.
-    public func search(embedded vectors: UnsafePointer<Float>, count: Int, k: Int, includeText: Bool = false) throws -> [[Hit]] {
-        let (scores, labels) = try index.search(vectors, count: count, k: k)
+    public func search(embedded vectors: UnsafePointer<Float>, count: Int, k: Int, includeText: Bool = false,
+                       knobs: SearchKnobs = SearchKnobs()) throws -> [[Hit]] {
+        let (scores, labels) = try index.search(vectors, count: count, k: k, knobs: knobs)
         let passages = try folder.store.passages(internalIds: labels.map(Int.init), includeText: includeText)
         return (0..<count).map { q in
             var hits: [Hit] = []

@@ -137,6 +137,7 @@ struct Candidates {
 // One thread's search state over one index.
 struct Searcher {
     const faiss::HNSW &hnsw;
+    int efSearch; // the stopping rule's (the index's efSearch, or the call's)
     cfaiss::QueryDistances distance;
     bool negate; // inner product: HNSW minimises the negated similarity
     Visited visited;
@@ -144,8 +145,8 @@ struct Searcher {
     std::vector<int> batch;
     std::vector<float> batchDistances;
 
-    Searcher(const faiss::IndexHNSW &index, const cfaiss::SimdFlat &storage, int ef)
-            : hnsw(index.hnsw), distance(storage), negate(distance.negate), visited(size_t(storage.ntotal)),
+    Searcher(const faiss::IndexHNSW &index, const cfaiss::SimdFlat &storage, int ef, int efSearch)
+            : hnsw(index.hnsw), efSearch(efSearch), distance(storage), negate(distance.negate), visited(size_t(storage.ntotal)),
               candidates(ef, storage.kernel != CFAISS_DISTANCES_SCALAR), batch(size_t(index.hnsw.nb_neighbors(0))),
               batchDistances(batch.size()) {}
 
@@ -170,7 +171,6 @@ struct Searcher {
         visited.set(nearest);
 
         const bool checkDistance = hnsw.check_relative_distance;
-        const int efSearch = hnsw.efSearch;
         int steps = 0;
         while (candidates.nvalid > 0) {
             float d0 = 0;
@@ -207,12 +207,13 @@ const faiss::IndexHNSW *searchable(const faiss::Index &index, const std::vector<
 
 } // namespace
 
-bool cfaiss::hnsw_search(const faiss::Index &index, idx_t n, const float *x, idx_t k, float *distances, idx_t *labels) {
+bool cfaiss::hnsw_search(const faiss::Index &index, idx_t n, const float *x, idx_t k, float *distances, idx_t *labels, int ef_search) {
     const std::vector<idx_t> *idMap = nullptr;
     const faiss::IndexHNSW *hnsw = searchable(index, &idMap);
     if (!hnsw || k > idx_t(std::numeric_limits<int>::max())) return false;
     const auto &storage = *static_cast<const cfaiss::SimdFlat *>(hnsw->storage);
-    const int ef = std::max(hnsw->hnsw.efSearch, int(k));
+    const int efSearch = ef_search > 0 ? ef_search : hnsw->hnsw.efSearch;
+    const int ef = std::max(efSearch, int(k));
     const size_t d = size_t(hnsw->d);
 
     // FAISS's OpenMP thread count for this thread; queries in contiguous blocks per thread.
@@ -220,7 +221,7 @@ bool cfaiss::hnsw_search(const faiss::Index &index, idx_t n, const float *x, idx
     idx_t threads = std::min<idx_t>(n, std::max(1, omp_get_max_threads()));
     std::vector<std::unique_ptr<Searcher>> searchers;
     for (idx_t t = 0; t < std::max<idx_t>(threads, 1); t++) {
-        searchers.push_back(std::make_unique<Searcher>(*hnsw, storage, ef));
+        searchers.push_back(std::make_unique<Searcher>(*hnsw, storage, ef, efSearch));
     }
     auto run = [&](Searcher &searcher, idx_t first, idx_t last) noexcept {
         for (idx_t q = first; q < last; q++) {

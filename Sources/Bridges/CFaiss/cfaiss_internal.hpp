@@ -74,10 +74,11 @@ void check_vectors(const faiss::Index &index, int64_t n, int64_t dimension, cons
 void attach_best_distances(faiss::Index *index);
 
 // Searches an HNSW index (bare or under an IDMap) whose storage is densekit's, as
-// IndexHNSW::search without parameters would, and returns true; returns false, having done
-// nothing, for any other index. Threads: FAISS's OpenMP thread count of the calling thread.
+// IndexHNSW::search would with efSearch `ef_search` (0: the index's own), and returns true;
+// returns false, having done nothing, for any other index. Threads: FAISS's OpenMP thread
+// count of the calling thread.
 bool hnsw_search(const faiss::Index &index, faiss::Index::idx_t n, const float *x, faiss::Index::idx_t k, float *distances,
-                 faiss::Index::idx_t *labels);
+                 faiss::Index::idx_t *labels, int ef_search = 0);
 
 // Adds vectors to an IDMap over an HNSW index whose storage is densekit's, as
 // IndexIDMap(2)::add_with_ids and IndexHNSW::add would, and returns true; returns false, having

@@ -79,6 +79,13 @@ int cfaiss_index_add_with_ids(cfaiss_index_t *index, int64_t n, int64_t dimensio
 int cfaiss_index_search(const cfaiss_index_t *index, int64_t n, int64_t dimension, const float *x,
                         int64_t k, float *distances, int64_t *labels);
 
+// cfaiss_index_search with this call's own nprobe (IVF) and ef_search (HNSW, also an IVF's HNSW
+// quantizer), 0 for the index's own setting; the index itself is not changed, so concurrent
+// calls with different settings are safe. CFAISS_ERR_UNSUPPORTED for a setting the index has
+// no part for.
+int cfaiss_index_search_with(const cfaiss_index_t *index, int64_t n, int64_t dimension, const float *x, int64_t k,
+                             int64_t nprobe, int64_t ef_search, float *distances, int64_t *labels);
+
 // Removes all vectors; keeps the training (IVF centroids, PQ codebooks).
 int cfaiss_index_reset(cfaiss_index_t *index);
 
