@@ -6,6 +6,11 @@ import Foundation
 /// token length, cut the sorted list into batches, and let one worker per core run whole
 /// batches (each with single-threaded BLAS and its own reused buffers). Results come back in
 /// input order, `width` floats per sequence.
+///
+/// BLAS stays single-threaded, always: OpenBLAS's thread count is one setting for the whole
+/// process, so changing it per call (more threads for a lone batch) would change what
+/// concurrent calls (the server's requests, a rerank beside a search) compute and how fast.
+/// Too few sequences for a batch per worker are cut into smaller batches instead.
 enum BatchRunner {
     /// - Parameter body: runs one batch and writes its `[batch.count, width]` rows.
     static func run(_ tokenized: [Encoding], options: EncodeOptions, width: Int, workspaces: WorkspacePool,
@@ -15,13 +20,8 @@ enum BatchRunner {
         guard n > 0 else { return [] }
         // Longest first: the biggest batches start early, and each batch has similar lengths.
         let order = (0..<n).sorted { tokenized[$0].ids.count > tokenized[$1].ids.count }
-        let batchSize = options.batchSize
-        let batchCount = (n + batchSize - 1) / batchSize
-        let workers = min(options.threads, batchCount)
-        // Several workers each run whole batches with single-threaded BLAS (a BLAS pool under
-        // each would oversubscribe the cores); a lone batch lets BLAS use the threads instead.
-        let blasThreads = workers > 1 ? 1 : options.threads
-        if BLAS.threads != blasThreads { BLAS.setThreads(blasThreads) }
+        let (batchSize, batchCount, workers) = options.plan(count: n)
+        if BLAS.threads != 1 { BLAS.setThreads(1) }
 
         return [Float](unsafeUninitializedCapacity: n * width) { buffer, initialized in
             guard let base = buffer.baseAddress else { return }

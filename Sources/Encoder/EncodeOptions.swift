@@ -17,6 +17,16 @@ public struct EncodeOptions: Sendable {
         self.maxLength = maxLength
     }
 
+    /// How `count` sequences are cut: batches of `batchSize`, or smaller ones when there are
+    /// too few for a batch per worker (BLAS stays single-threaded: see `BatchRunner`), and how
+    /// many workers run them.
+    public func plan(count: Int) -> (batchSize: Int, batches: Int, workers: Int) {
+        guard count > 0 else { return (batchSize, 0, 0) }
+        let size = max(1, min(batchSize, (count + threads - 1) / threads))
+        let batches = (count + size - 1) / size
+        return (size, batches, min(threads, batches))
+    }
+
     /// `DENSEKIT_THREADS` when set to a positive integer, else the number of active cores.
     public static var defaultThreads: Int {
         if let value = ProcessInfo.processInfo.environment["DENSEKIT_THREADS"], let n = Int(value), n > 0 { return n }

@@ -49,6 +49,34 @@ import Testing
         withExtendedLifetime(ws) {}
     }
 
+    /// Too few sequences for a batch per worker are cut into smaller batches, one per worker,
+    /// instead of one batch under a multi-threaded BLAS (OpenBLAS's thread count is one
+    /// setting for the whole process: changing it per call changed concurrent calls' work).
+    @Test func fewSequencesAreCutForTheWorkers() {
+        let options = EncodeOptions(batchSize: 32, threads: 2)
+        #expect(options.plan(count: 1) == (1, 1, 1))
+        #expect(options.plan(count: 10) == (5, 2, 2))
+        #expect(options.plan(count: 64) == (32, 2, 2))
+        #expect(options.plan(count: 1000) == (32, 32, 2))
+        #expect(options.plan(count: 0) == (32, 0, 0))
+        #expect(EncodeOptions(batchSize: 8, threads: 3).plan(count: 7) == (3, 3, 3))
+    }
+
+    /// Texts encoded together, alone and from several threads at once agree.
+    @Test func concurrentEncodesAgreeWithOneBatch() throws {
+        let encoder = try SentenceEncoder.load(directory: TinyModel.writeFolder(at: TinyModel.temporaryFolder()))
+        let texts = ["the cat sat", "a big red dog ran on the mat", "dog", "the cats sat on a mat .", "red"]
+        let together = encoder.encode(texts, options: EncodeOptions(batchSize: 32, threads: 2))
+        let results = ConcurrentResults(count: 20)
+        DispatchQueue.concurrentPerform(iterations: 20) { i in
+            results.set(i, encoder.encode([texts[i % texts.count]], options: EncodeOptions(batchSize: 32, threads: 2)).values)
+        }
+        for i in 0..<20 {
+            let alone = results.get(i), expected = Array(together.values[(i % texts.count) * encoder.dimension..<((i % texts.count) + 1) * encoder.dimension])
+            #expect(alone.count == expected.count && zip(alone, expected).allSatisfy { abs($0 - $1) < 1e-6 }, "call \(i)")
+        }
+    }
+
     @Test func poolingModes() {
         // Two sequences of 2 and 3 tokens, width 2.
         var batch = TokenBatch()
@@ -71,4 +99,13 @@ import Testing
         let normalized = pool(.mean, normalize: true)
         #expect(abs(normalized[0] - 2 / Float(5).squareRoot()) < 1e-6 && abs(normalized[2] - 3 / Float(10).squareRoot()) < 1e-6)
     }
+}
+
+/// Rows written by concurrent threads.
+private final class ConcurrentResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var rows: [[Float]]
+    init(count: Int) { rows = Array(repeating: [], count: count) }
+    func set(_ i: Int, _ row: [Float]) { lock.withLock { rows[i] = row } }
+    func get(_ i: Int) -> [Float] { lock.withLock { rows[i] } }
 }
