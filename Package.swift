@@ -16,6 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
     ],
     targets: [
         // MARK: Bridges to system libraries (Debian: libopenblas-dev, liblmdb-dev, libfaiss-dev, libstemmer-dev).
@@ -62,10 +63,19 @@ let package = Package(
             dependencies: ["DensekitCorpus", "DensekitEncoder", "DensekitStore", "DensekitIndex"],
             path: "Sources/Search"
         ),
+        .target(
+            name: "DensekitServe",
+            dependencies: [
+                "DensekitCorpus", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Sources/Serve"
+        ),
         .executableTarget(
             name: "DensekitCLI",
             dependencies: [
                 "DensekitCorpus", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch", "DensekitEvaluation", "DensekitLosses", "DensekitTraining",
+                "DensekitServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"
@@ -80,6 +90,9 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests", dependencies: ["DensekitCLI", "DensekitStore", "DensekitTestSupport"], path: "Tests/CLITests"
+        ),
+        .testTarget(
+            name: "ServeTests", dependencies: ["DensekitServe", "DensekitSearch", "DensekitIndex", "DensekitEncoder", "DensekitTestSupport"], path: "Tests/ServeTests"
         ),
         .testTarget(name: "CorpusTests", dependencies: ["DensekitCorpus", "DensekitTestSupport"], path: "Tests/CorpusTests"),
         .testTarget(

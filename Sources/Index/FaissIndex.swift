@@ -164,7 +164,7 @@ public enum IndexError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Search-time settings of one search call; nil keeps the index's own.
-public struct SearchKnobs: Sendable, Equatable, Codable, CustomStringConvertible {
+public struct SearchKnobs: Sendable, Hashable, Codable, CustomStringConvertible {
     /// IVF: inverted lists visited per query.
     public var nprobe: Int?
     /// HNSW (also an IVF's HNSW quantizer): candidate list size (keep it >= k).

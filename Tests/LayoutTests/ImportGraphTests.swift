@@ -17,7 +17,9 @@ import Testing
         "Search": ["Corpus", "Encoder", "Store", "Index", "Tensor"],
         // Training evaluates with ExactSearch (Tensor), not FAISS: it sits beside Index, not above.
         "Training": ["Tensor", "Tokenizer", "Corpus", "Encoder", "Losses", "Evaluation"],
-        "CLI": ["Corpus", "Tokenizer", "Tensor", "Encoder", "Losses", "Store", "Index", "Search", "Evaluation", "Training"],
+        // The HTTP service sits on search (and reranking), beside the CLI that starts it.
+        "Serve": ["Corpus", "Encoder", "Store", "Index", "Search"],
+        "CLI": ["Corpus", "Tokenizer", "Tensor", "Encoder", "Losses", "Store", "Index", "Search", "Evaluation", "Training", "Serve"],
     ]
 
     static var sources: URL {

@@ -1,0 +1,90 @@
+import ArgumentParser
+import DensekitEncoder
+import DensekitServe
+import Foundation
+
+/// `densekit serve`: the index over HTTP.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve an index over HTTP: search, embed and rerank as JSON.",
+        discussion: """
+        Endpoints: POST /v1/search {"query": "...", "k": 10} or {"queries": [...]} (with \
+        "retriever", "nprobe", "ef_search", "rerank", "rerank_depth", "fields"), answered in \
+        `densekit search --json`'s shape; POST /v1/embed {"texts": [...]}; POST /v1/rerank \
+        {"query": "...", "passages": [...]} (with --rerank); GET /v1/index; GET /health. \
+        Concurrent dense searches share encoder batches: a request waits at most --max-wait-ms \
+        for others. Binds to 127.0.0.1 unless --host says otherwise; the index is opened \
+        read-only. SIGINT or SIGTERM finish the requests in flight, then exit 0.
+        """)
+
+    @Option(name: .long, help: "Index folder (densekit index build).")
+    var index: String
+    @Option(name: .long, help: "Cross-encoder folder for reranking (POST /v1/rerank, \"rerank\": true).")
+    var rerank: String?
+    @Option(name: .long, help: "Address to listen on (0.0.0.0 for every interface).")
+    var host = "127.0.0.1"
+    @Option(name: .long, help: "Port (0: any free one, printed at start).")
+    var port = 8080
+    @Option(name: .long, help: "Largest request body, in bytes.")
+    var maxBody = 1 << 20
+    @Option(name: .long, help: "Most queries (or texts, or passages) in one request.")
+    var maxQueries = SearchService.Limits().maxItems
+    @Option(name: .long, help: "Longest wait, in milliseconds, for other requests to share an encoder batch.")
+    var maxWaitMs = 2.0
+    @Option(name: .long, help: "Worker threads (default: $DENSEKIT_THREADS, else one per core).")
+    var threads: Int?
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard maxBody >= 1_024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
+        guard maxQueries >= 1 else { throw ValidationError("--max-queries must be positive") }
+        guard maxWaitMs.isFinite, (0...1_000).contains(maxWaitMs) else { throw ValidationError("--max-wait-ms must be between 0 and 1000") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
+    }
+
+    func run() throws {
+        var limits = SearchService.Limits()
+        limits.maxItems = maxQueries
+        let service = try SearchService(index: index, rerank: rerank, threads: threads ?? EncodeOptions.defaultThreads,
+                                        maxWait: .microseconds(Int64(maxWaitMs * 1_000)), limits: limits, log: { warn($0) })
+        let host = host, port = port, maxBody = maxBody, index = index
+        let outcome = BlockingTask {
+            try await Server.run(service: service, host: host, port: port, maxBody: maxBody) { bound in
+                warn("serve: \(index) on http://\(host):\(bound) (\(service.retrievers.map(\.rawValue).joined(separator: ", "))\(service.reranker == nil ? "" : ", rerank"))")
+            }
+        }.wait()
+        if case .failure(let error) = outcome {
+            let text = "\(error)"
+            if text.contains("Address already in use") || text.contains("EADDRINUSE") {
+                throw ServeStartError(message: "port \(port) on \(host) is in use (another server?): choose another with --port")
+            }
+            throw error
+        }
+        warn("serve: stopped")
+    }
+}
+
+/// The server could not start.
+struct ServeStartError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// Runs async work to its end from synchronous code (the command's `run`), on the
+/// cooperative pool; the calling thread waits.
+final class BlockingTask: @unchecked Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    private var result: Result<Void, Error> = .success(())
+
+    init(_ body: @escaping @Sendable () async throws -> Void) {
+        Task {
+            do { try await body() } catch { self.result = .failure(error) }
+            self.semaphore.signal()
+        }
+    }
+
+    func wait() -> Result<Void, Error> {
+        semaphore.wait()
+        return result
+    }
+}

@@ -1,0 +1,143 @@
+import DensekitEncoder
+import DensekitIndex
+import DensekitSearch
+import DensekitServe
+import DensekitTestSupport
+import Foundation
+import Testing
+
+/// `densekit serve`'s answers without HTTP, on a tiny random model and an IVF index: concurrent
+/// requests (mixed k, nprobe, fields) each get what a lone search gets and share encoder
+/// batches; bad requests get a 400 naming the problem.
+@Suite struct SearchServiceTests {
+    /// A tiny-model IVF index (and BM25) of 200 passages.
+    static let indexPath: String = {
+        do {
+            let modelFolder = try TinyModel.writeFolder(at: TinyModel.temporaryFolder())
+            let encoder = try SentenceEncoder.load(directory: modelFolder)
+            let path = try TinyModel.temporaryFolder().path
+            let folder = try IndexFolder(path: path, create: true)
+            var options = IndexBuilder.Options()
+            options.factory = "IVF4,Flat"
+            let builder = IndexBuilder(folder: folder, encoder: encoder, options: options)
+            try builder.prepare(source: "/corpus.tsv", format: "msmarco", model: encoder.identity())
+            var generator = SeededGenerator(seed: 5)
+            var line = 0
+            _ = try builder.build(next: {
+                guard line < 200 else { return nil }
+                line += 1
+                let text = (0..<Int.random(in: 3...8, using: &generator)).map { _ in TinyModel.words[Int.random(in: 0..<10, using: &generator)] }.joined(separator: " ")
+                return SourcePassage(id: "p\(line)", text: text, line: line)
+            })
+            return path
+        } catch {
+            fatalError("fixture: \(error)")
+        }
+    }()
+
+    static func serve() throws -> SearchService {
+        try SearchService(index: indexPath, rerank: nil, threads: 2, maxWait: .milliseconds(20), log: { _ in })
+    }
+
+    static let service: SearchService = {
+        do { return try serve() } catch { fatalError("fixture: \(error)") }
+    }()
+
+    static let queries = ["the cat sat", "big red dog", "a mat", "dog ran on the mat", "cat", "red red red", "the big cat ran", "on a dog"]
+
+    func object(_ data: Data) throws -> Any { try JSONSerialization.jsonObject(with: data) }
+
+    /// The hits a lone `Searcher` call gives, as the service writes them.
+    func expected(_ query: String, k: Int, nprobe: Int?) throws -> [[String: Any]] {
+        let hits = try Self.service.batcher.searcher.search([query], k: k, includeText: true, encode: EncodeOptions(batchSize: 64, threads: 1),
+                                                            knobs: SearchKnobs(nprobe: nprobe))[0]
+        return hits.map { ["id": $0.id, "rank": $0.rank, "score": Double($0.score), "text": $0.text] }
+    }
+
+    @Test func concurrentMixedRequestsEachGetTheirOwnAnswerAndShareBatches() async throws {
+        let service = try Self.serve()  // its own, so that the batch counts are this test's
+        let before = service.batcher.statistics
+        let requests = (0..<24).map { i -> (query: String, k: Int, nprobe: Int?) in (Self.queries[i % 8], 1 + i % 5, [nil, 1, 4][i % 3]) }
+        let answers = try await withThrowingTaskGroup(of: (Int, Data).self) { group in
+            for (i, request) in requests.enumerated() {
+                group.addTask {
+                    var body: [String: Any] = ["query": request.query, "k": request.k]
+                    if let nprobe = request.nprobe { body["nprobe"] = nprobe }
+                    return (i, try await service.search(body: JSONSerialization.data(withJSONObject: body)))
+                }
+            }
+            var out: [Int: Data] = [:]
+            for try await (i, data) in group { out[i] = data }
+            return out
+        }
+        for (i, request) in requests.enumerated() {
+            let data = try #require(answers[i])
+            let answer = try #require(try object(data) as? [String: Any])
+            #expect(answer["query"] as? String == request.query)
+            let hits = try #require(answer["hits"] as? [[String: Any]])
+            let wanted = try expected(request.query, k: request.k, nprobe: request.nprobe)
+            #expect(hits.map { $0["id"] as? String } == wanted.map { $0["id"] as? String }, "request \(i)")
+            #expect(zip(hits, wanted).allSatisfy { abs(($0["score"] as? Double ?? 9) - ($1["score"] as? Double ?? 0)) < 1e-5 && $0["text"] as? String == $1["text"] as? String })
+        }
+        let after = service.batcher.statistics
+        #expect(after.texts - before.texts == 24)
+        #expect(after.batches - before.batches < 24, "24 concurrent requests should share encoder batches")
+    }
+
+    @Test func manyQueriesAndFieldsAnswerInTheCLIsShape() async throws {
+        let body = try JSONSerialization.data(withJSONObject: ["queries": Array(Self.queries.prefix(3)), "k": 2, "fields": ["id", "score"]])
+        let answer = try #require(try object(await Self.service.search(body: body)) as? [[String: Any]])
+        #expect(answer.count == 3 && answer.map { $0["query"] as? String } == Array(Self.queries.prefix(3)))
+        for entry in answer {
+            let hits = try #require(entry["hits"] as? [[String: Any]])
+            #expect(hits.count == 2 && hits.allSatisfy { Set($0.keys) == ["id", "score"] })
+        }
+        let info = try #require(try object(Self.service.info()) as? [String: Any])
+        #expect(info["count"] as? Int == 200 && info["factory"] as? String == "IVF4,Flat" && info["retrievers"] as? [String] == ["dense", "bm25", "hybrid"])
+    }
+
+    @Test(arguments: [
+        (#"{"query": "cat", "k": 0}"#, "'k' must be between 1 and 10000"),
+        (#"{"query": "cat", "k": 10001}"#, "'k' must be between 1 and 10000"),
+        (#"{"query": "cat", "k": 2.5}"#, "'k' must be an integer"),
+        (#"{"query": "cat", "k": "3"}"#, "'k' must be an integer, not a string"),
+        (#"{"query": ""}"#, "'query' is empty"),
+        (#"{"queries": []}"#, "'queries' is empty"),
+        (#"{"queries": ["cat", "  "]}"#, "'queries[1]' is empty"),
+        (#"{"queries": ["cat", 3]}"#, "'queries[1]' must be a string"),
+        (#"{"k": 3}"#, "give 'query' (one string) or 'queries'"),
+        (#"{"query": "cat", "queries": ["dog"]}"#, "give 'query' (one string) or 'queries'"),
+        (#"{"query": "cat", "colour": "red"}"#, "unknown field 'colour'"),
+        (#"{"query": "cat", "retriever": "bm25", "nprobe": 2}"#, "retriever bm25 has none"),
+        (#"{"query": "cat", "retriever": "magic"}"#, "retriever 'magic': this index serves dense, bm25, hybrid"),
+        (#"{"query": "cat", "ef_search": 32}"#, "efSearch"),
+        (#"{"query": "cat", "rerank": true}"#, "no cross-encoder"),
+        (#"{"query": "cat", "rerank_depth": 5}"#, "'rerank_depth' goes with"),
+        (#"{"query": "cat", "fields": ["id", "vector"]}"#, "unknown field 'vector'"),
+        (#"{"query": "cat""#, "malformed JSON"),
+        (#"["cat"]"#, "must be a JSON object, not an array"),
+        ("", "malformed JSON"),
+    ])
+    func badRequestsAreRefusedWithTheReason(body: String, message: String) async throws {
+        do {
+            _ = try await Self.service.search(body: Data(body.utf8))
+            Issue.record("accepted: \(body)")
+        } catch {
+            #expect(error.status == 400 && error.message.contains(message), "\(body): \(error)")
+            let json = try #require(try object(error.body) as? [String: [String: Any]])
+            #expect(json["error"]?["status"] as? Int == 400)
+        }
+    }
+
+    @Test func embedGivesTheIndexModelsVectorsAndRerankNeedsAModel() async throws {
+        let answer = try #require(try object(await Self.service.embed(body: Data(#"{"texts": ["the cat", "a dog"]}"#.utf8))) as? [String: Any])
+        let rows = try #require(answer["embeddings"] as? [[Double]])
+        let direct = Self.service.batcher.searcher.encoder.encode(["the cat", "a dog"])
+        #expect(rows.count == 2 && answer["dimension"] as? Int == direct.dimension)
+        #expect(zip(rows.flatMap { $0 }, direct.values).allSatisfy { abs($0 - Double($1)) < 1e-6 })
+        for body in [#"{"texts": []}"#, #"{"texts": "cat"}"#, #"{"text": ["cat"]}"#] {
+            await #expect { try await Self.service.embed(body: Data(body.utf8)) } throws: { ($0 as? ServeError)?.status == 400 }
+        }
+        await #expect { try await Self.service.rerank(body: Data(#"{"query": "a", "passages": ["b"]}"#.utf8)) } throws: { ($0 as? ServeError)?.status == 404 }
+    }
+}
