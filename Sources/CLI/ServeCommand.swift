@@ -14,11 +14,14 @@ struct Serve: ParsableCommand {
         {"query": "...", "passages": [...]} (with --rerank); GET /v1/index; GET /health. \
         Concurrent dense searches share encoder batches: a request waits at most --max-wait-ms \
         for others. Binds to 127.0.0.1 unless --host says otherwise; the index is opened \
-        read-only. SIGINT or SIGTERM finish the requests in flight, then exit 0.
+        read-only. SIGINT or SIGTERM finish the requests in flight, then exit 0. The OpenAPI \
+        document is at GET /openapi.json (--openapi prints it).
         """)
 
     @Option(name: .long, help: "Index folder (densekit index build).")
-    var index: String
+    var index: String?
+    @Flag(name: .long, help: "Print the OpenAPI document (docs/openapi.json) and exit.")
+    var openapi = false
     @Option(name: .long, help: "Cross-encoder folder for reranking (POST /v1/rerank, \"rerank\": true).")
     var rerank: String?
     @Option(name: .long, help: "Address to listen on (0.0.0.0 for every interface).")
@@ -35,6 +38,7 @@ struct Serve: ParsableCommand {
     var threads: Int?
 
     func validate() throws {
+        guard openapi || index != nil else { throw ValidationError("--index is required (or --openapi)") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxBody >= 1_024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
         guard maxQueries >= 1 else { throw ValidationError("--max-queries must be positive") }
@@ -43,11 +47,16 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
+        if openapi {
+            FileHandle.standardOutput.write(OpenAPI.document)
+            return
+        }
+        let index = index ?? ""
         var limits = SearchService.Limits()
         limits.maxItems = maxQueries
         let service = try SearchService(index: index, rerank: rerank, threads: threads ?? EncodeOptions.defaultThreads,
                                         maxWait: .microseconds(Int64(maxWaitMs * 1_000)), limits: limits, log: { warn($0) })
-        let host = host, port = port, maxBody = maxBody, index = index
+        let host = host, port = port, maxBody = maxBody
         let outcome = BlockingTask {
             try await Server.run(service: service, host: host, port: port, maxBody: maxBody) { bound in
                 warn("serve: \(index) on http://\(host):\(bound) (\(service.retrievers.map(\.rawValue).joined(separator: ", "))\(service.reranker == nil ? "" : ", rerank"))")

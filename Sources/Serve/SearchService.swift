@@ -61,8 +61,9 @@ public final class SearchService: @unchecked Sendable {
         return Self.json(object)
     }
 
-    static let searchFields: Set<String> = ["query", "queries", "k", "retriever", "nprobe", "ef_search", "rerank", "rerank_depth", "fields"]
-    static let hitFields: Set<String> = ["id", "rank", "score", "text"]
+    /// The fields `/v1/search` takes (the OpenAPI document lists the same).
+    public static let searchFields: Set<String> = ["query", "queries", "k", "retriever", "nprobe", "ef_search", "rerank", "rerank_depth", "fields"]
+    public static let hitFields: Set<String> = ["id", "rank", "score", "text"]
 
     /// `POST /v1/search`: `{"query": "...", "k": 10}` or `{"queries": [...]}`, with
     /// `retriever`, `nprobe`, `ef_search`, `rerank`, `rerank_depth` and `fields`. The answer has

@@ -8,6 +8,8 @@ public enum Server {
     public static func router(service: SearchService, maxBody: Int) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.get("/health") { _, _ in json(Data(#"{"status":"ok"}"#.utf8)) }
+        let document = OpenAPI.document
+        router.get("/openapi.json") { _, _ in json(document) }
         router.get("/v1/index") { _, _ in
             do { return json(try service.info()) } catch { return failure(ServeError(500, "\(error)")) }
         }

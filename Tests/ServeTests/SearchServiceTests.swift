@@ -141,3 +141,28 @@ import Testing
         await #expect { try await Self.service.rerank(body: Data(#"{"query": "a", "passages": ["b"]}"#.utf8)) } throws: { ($0 as? ServeError)?.status == 404 }
     }
 }
+
+/// The OpenAPI document: the repository's copy is the one the server serves, and it lists the
+/// fields the service takes.
+@Suite struct OpenAPITests {
+    static var repositoryCopy: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/openapi.json")
+    }
+
+    @Test func theRepositoryCopyIsTheServedDocument() throws {
+        let copy = try Data(contentsOf: Self.repositoryCopy)
+        #expect(copy == OpenAPI.document, "docs/openapi.json is out of date: densekit serve --openapi > docs/openapi.json")
+    }
+
+    @Test func itListsTheFieldsTheServiceTakes() throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: OpenAPI.document) as? [String: Any])
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        let search = try #require((schemas["SearchRequest"] as? [String: Any])?["properties"] as? [String: Any])
+        #expect(Set(search.keys) == SearchService.searchFields)
+        let hit = try #require((schemas["Hit"] as? [String: Any])?["properties"] as? [String: Any])
+        #expect(Set(hit.keys) == SearchService.hitFields)
+        let paths = try #require(document["paths"] as? [String: Any])
+        #expect(Set(paths.keys) == ["/v1/search", "/v1/embed", "/v1/rerank", "/v1/index", "/health", "/openapi.json"])
+    }
+}
