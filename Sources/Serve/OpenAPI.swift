@@ -81,6 +81,7 @@ public enum OpenAPI {
             ]],
             "/health": ["get": ["summary": "Liveness.", "responses": responses(schema("object", extra: ["properties": ["status": schema("string")]]), errors: [])]],
             "/openapi.json": ["get": ["summary": "This document.", "responses": responses(schema("object"), errors: [])]],
+            "/": ["get": ["summary": "A search page (HTML, self-contained).", "responses": ["200": ["description": "OK", "content": ["text/html": ["schema": schema("string")]]]]]],
         ]
         let document: [String: Any] = [
             "openapi": "3.0.3",

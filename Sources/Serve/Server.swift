@@ -8,6 +8,10 @@ public enum Server {
     public static func router(service: SearchService, maxBody: Int) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.get("/health") { _, _ in json(Data(#"{"status":"ok"}"#.utf8)) }
+        let page = ByteBuffer(string: WebPage.html)
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: page))
+        }
         let document = OpenAPI.document
         router.get("/openapi.json") { _, _ in json(document) }
         router.get("/v1/index") { _, _ in

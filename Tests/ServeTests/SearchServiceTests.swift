@@ -163,6 +163,6 @@ import Testing
         let hit = try #require((schemas["Hit"] as? [String: Any])?["properties"] as? [String: Any])
         #expect(Set(hit.keys) == SearchService.hitFields)
         let paths = try #require(document["paths"] as? [String: Any])
-        #expect(Set(paths.keys) == ["/v1/search", "/v1/embed", "/v1/rerank", "/v1/index", "/health", "/openapi.json"])
+        #expect(Set(paths.keys) == ["/v1/search", "/v1/embed", "/v1/rerank", "/v1/index", "/health", "/openapi.json", "/"])
     }
 }
