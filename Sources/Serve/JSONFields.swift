@@ -52,13 +52,13 @@ struct JSONFields {
     }
 
     func string(_ key: String) throws(ServeError) -> String? {
-        guard let value = fields[key], value != .null else { return nil }
+        guard let value = fields[key] else { return nil }
         guard case .string(let s) = value else { throw .badRequest("'\(key)' must be a string, not \(Self.kind(value))") }
         return s
     }
 
     func strings(_ key: String) throws(ServeError) -> [String]? {
-        guard let value = fields[key], value != .null else { return nil }
+        guard let value = fields[key] else { return nil }
         guard case .array(let items) = value else { throw .badRequest("'\(key)' must be an array of strings, not \(Self.kind(value))") }
         var out: [String] = []
         for (i, item) in items.enumerated() {
@@ -69,7 +69,7 @@ struct JSONFields {
     }
 
     func int(_ key: String, in range: ClosedRange<Int>) throws(ServeError) -> Int? {
-        guard let value = fields[key], value != .null else { return nil }
+        guard let value = fields[key] else { return nil }
         guard case .number(let n) = value, n.rounded() == n, n.magnitude < 1e15 else {
             throw .badRequest("'\(key)' must be an integer, not \(Self.kind(value))")
         }
@@ -78,7 +78,7 @@ struct JSONFields {
     }
 
     func bool(_ key: String) throws(ServeError) -> Bool? {
-        guard let value = fields[key], value != .null else { return nil }
+        guard let value = fields[key] else { return nil }
         guard case .bool(let b) = value else { throw .badRequest("'\(key)' must be true or false, not \(Self.kind(value))") }
         return b
     }

@@ -1,9 +1,33 @@
 import Foundation
 
-/// The OpenAPI 3.0 document of `densekit serve`, served at `/openapi.json` and kept in the
-/// repository as `docs/openapi.json` (a test checks the two are the same; `densekit serve
-/// --openapi` prints it). Built from the same field lists the service checks requests with.
+/// The OpenAPI 3.0 document of `densekit serve`, built from the same field lists the service
+/// checks requests with. A server serves the document of what it can do (its index's
+/// retrievers, `nprobe` only for IVF, `ef_search` only for HNSW, reranking only with a
+/// cross-encoder), so that every request the document allows is answered; the document with
+/// everything is kept in the repository as `docs/openapi.json` (`densekit serve --openapi`;
+/// a test checks the two are the same).
 public enum OpenAPI {
+    /// What one server can do.
+    public struct Capabilities: Sendable, Equatable {
+        public var retrievers: [String]
+        public var nprobe: Bool
+        public var efSearch: Bool
+        public var rerank: Bool
+        /// Most queries in one search (`--max-queries`).
+        public var maxQueries: Int
+
+        public init(retrievers: [String], nprobe: Bool, efSearch: Bool, rerank: Bool, maxQueries: Int = 1_000) {
+            self.retrievers = retrievers
+            self.nprobe = nprobe
+            self.efSearch = efSearch
+            self.rerank = rerank
+            self.maxQueries = maxQueries
+        }
+
+        /// Every feature, default limits: the repository's document.
+        public static let all = Capabilities(retrievers: ["dense", "bm25", "hybrid"], nprobe: true, efSearch: true, rerank: true)
+    }
+
     static func schema(_ type: String, _ description: String? = nil, extra: [String: Any] = [:]) -> [String: Any] {
         var s: [String: Any] = ["type": type]
         if let description { s["description"] = description }
@@ -28,25 +52,34 @@ public enum OpenAPI {
         "text": schema("string", "The passage text."),
     ]]) }
 
-    static var searchRequest: [String: Any] { schema("object", "One of query and queries.", extra: [
-        "additionalProperties": false,
-        "properties": [
-            "query": schema("string", "One query (not empty).", extra: ["minLength": 1]),
-            "queries": schema("array", "Several queries, answered as an array.", extra: ["items": schema("string", extra: ["minLength": 1]), "minItems": 1]),
+    static func searchRequest(_ can: Capabilities) -> [String: Any] {
+        let text = schema("string", extra: ["minLength": 1, "pattern": "\\S"])
+        var properties: [String: Any] = [
+            "query": schema("string", "One query (not blank).", extra: ["minLength": 1, "pattern": "\\S"]),
+            "queries": schema("array", "Several queries (none blank), answered as an array.", extra: ["items": text, "minItems": 1, "maxItems": can.maxQueries]),
             "k": schema("integer", "Hits per query.", extra: ["minimum": 1, "maximum": 10_000, "default": 10]),
-            "retriever": schema("string", "First stage (GET /v1/index lists the index's).", extra: ["enum": ["dense", "bm25", "hybrid"], "default": "dense"]),
-            "nprobe": schema("integer", "IVF indexes: inverted lists visited, for this request only.", extra: ["minimum": 1, "maximum": 65_536]),
-            "ef_search": schema("integer", "HNSW indexes: candidate list size, for this request only.", extra: ["minimum": 1, "maximum": 65_536]),
-            "rerank": schema("boolean", "Rerank with the server's cross-encoder (serve --rerank).", extra: ["default": false]),
-            "rerank_depth": schema("integer", "With rerank: first-stage hits reranked per query (default max(k, 100)).", extra: ["minimum": 1, "maximum": 10_000]),
+            "retriever": schema("string", "First stage (GET /v1/index lists the index's).", extra: ["enum": can.retrievers, "default": "dense"]),
             "fields": schema("array", "Hit fields to answer with (default all).", extra: ["items": schema("string", extra: ["enum": ["id", "rank", "score", "text"]])]),
-        ],
-    ]) }
+        ]
+        if can.nprobe { properties["nprobe"] = schema("integer", "IVF indexes: inverted lists visited, for this request only (bm25 ignores it).", extra: ["minimum": 1, "maximum": 65_536]) }
+        if can.efSearch { properties["ef_search"] = schema("integer", "HNSW indexes: candidate list size, for this request only (bm25 ignores it).", extra: ["minimum": 1, "maximum": 65_536]) }
+        if can.rerank {
+            properties["rerank"] = schema("boolean", "Rerank with the server's cross-encoder (serve --rerank).", extra: ["default": false])
+            properties["rerank_depth"] = schema("integer", "When reranking: first-stage hits reranked per query (default max(k, 100)); ignored otherwise.", extra: ["minimum": 1, "maximum": 10_000])
+        }
+        return schema("object", "One of query and queries.", extra: [
+            "additionalProperties": false, "properties": properties,
+            "oneOf": [["required": ["query"]], ["required": ["queries"]]],
+        ])
+    }
 
     static var searchAnswer: [String: Any] { schema("object", extra: ["properties": ["query": schema("string"), "hits": schema("array", extra: ["items": ref("Hit")])]]) }
 
-    /// The document, as `docs/openapi.json` holds it (sorted keys, indented).
-    public static var document: Data {
+    /// The document of everything, as `docs/openapi.json` holds it (sorted keys, indented).
+    public static var document: Data { document(for: .all) }
+
+    /// The document of what a server with `can` answers.
+    public static func document(for can: Capabilities) -> Data {
         let paths: [String: Any] = [
             "/v1/search": ["post": [
                 "summary": "Search: the same answer as densekit search --json (an object for query, an array of them for queries).",
@@ -63,6 +96,7 @@ public enum OpenAPI {
                 ]]), errors: [400, 413]),
             ]],
             "/v1/rerank": ["post": [
+                "description": can.rerank ? "With the server's cross-encoder (serve --rerank)." : "This server has no cross-encoder: always 404.",
                 "summary": "Cross-encoder scores of passages for a query, best first (serve --rerank).",
                 "requestBody": ["required": true].merging(jsonBody(schema("object", extra: ["additionalProperties": false, "required": ["query", "passages"], "properties": [
                     "query": schema("string", extra: ["minLength": 1]), "passages": schema("array", extra: ["items": schema("string"), "minItems": 1]),
@@ -88,7 +122,7 @@ public enum OpenAPI {
             "info": ["title": "densekit serve", "version": "1", "description": "Dense, BM25 and hybrid search over a densekit index, embeddings and reranking."],
             "paths": paths,
             "components": ["schemas": [
-                "SearchRequest": searchRequest, "SearchAnswer": searchAnswer, "Hit": hit,
+                "SearchRequest": searchRequest(can), "SearchAnswer": searchAnswer, "Hit": hit,
                 "Error": schema("object", extra: ["properties": ["error": schema("object", extra: ["properties": [
                     "status": schema("integer"), "message": schema("string", "What was wrong, naming the field."),
                 ]])]]),

@@ -50,6 +50,13 @@ public final class SearchService: @unchecked Sendable {
     /// The retrievers this index can serve.
     public var retrievers: [RetrieverKind] { lexical == nil ? [.dense] : [.dense, .bm25, .hybrid] }
 
+    /// What this server answers, for its OpenAPI document.
+    public var capabilities: OpenAPI.Capabilities {
+        let factory = batcher.searcher.index.factory
+        return OpenAPI.Capabilities(retrievers: retrievers.map(\.rawValue), nprobe: factory.contains("IVF"), efSearch: factory.contains("HNSW"),
+                                    rerank: reranker != nil, maxQueries: limits.maxItems)
+    }
+
     /// `GET /v1/index`: model, dimension, count, factory, metric, retrievers, reranker.
     public func info() throws -> Data {
         let manifest = try folder.manifest()
@@ -84,12 +91,12 @@ public final class SearchService: @unchecked Sendable {
         guard let retriever = RetrieverKind(rawValue: retrieverName), retrievers.contains(retriever) else {
             throw .badRequest("retriever '\(retrieverName)': this index serves \(retrievers.map(\.rawValue).joined(separator: ", "))")
         }
-        let knobs = SearchKnobs(nprobe: try request.int("nprobe", in: 1...65_536), efSearch: try request.int("ef_search", in: 1...65_536))
-        if knobs != SearchKnobs(), retriever == .bm25 { throw .badRequest("'nprobe' and 'ef_search' are dense search settings; retriever bm25 has none") }
+        // Dense search settings; BM25 has none and ignores them (as rerank_depth without rerank).
+        var knobs = SearchKnobs(nprobe: try request.int("nprobe", in: 1...65_536), efSearch: try request.int("ef_search", in: 1...65_536))
+        if retriever == .bm25 { knobs = SearchKnobs() }
         let rerank = try request.bool("rerank") ?? false
         if rerank, reranker == nil { throw .badRequest("'rerank': this server has no cross-encoder (start it with --rerank)") }
         let depth = try request.int("rerank_depth", in: 1...limits.maxK)
-        if depth != nil, !rerank { throw .badRequest("'rerank_depth' goes with \"rerank\": true") }
         let fields = try request.strings("fields").map(Set.init) ?? Self.hitFields
         if let unknown = fields.subtracting(Self.hitFields).sorted().first {
             throw .badRequest("'fields': unknown field '\(unknown)'; hits have \(Self.hitFields.sorted().joined(separator: ", "))")

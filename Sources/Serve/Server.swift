@@ -7,12 +7,14 @@ public enum Server {
     /// The routes, for `Application` (and for in-process tests).
     public static func router(service: SearchService, maxBody: Int) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: MethodCheck(methods: ["/": .get, "/health": .get, "/openapi.json": .get, "/v1/index": .get,
+                                                     "/v1/search": .post, "/v1/embed": .post, "/v1/rerank": .post]))
         router.get("/health") { _, _ in json(Data(#"{"status":"ok"}"#.utf8)) }
         let page = ByteBuffer(string: WebPage.html)
         router.get("/") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: page))
         }
-        let document = OpenAPI.document
+        let document = OpenAPI.document(for: service.capabilities)
         router.get("/openapi.json") { _, _ in json(document) }
         router.get("/v1/index") { _, _ in
             do { return json(try service.info()) } catch { return failure(ServeError(500, "\(error)")) }
@@ -54,5 +56,20 @@ public enum Server {
                               configuration: .init(address: .hostname(host, port: port), serverName: "densekit"),
                               onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) })
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+}
+
+/// A known path asked with a method it does not answer: 405 with `Allow`, not 404.
+struct MethodCheck: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let methods: [String: HTTPRequest.Method]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let method = methods[request.uri.path], request.method != method, !(method == .get && request.method == .head) {
+            var response = Server.failure(ServeError(405, "\(request.uri.path) answers \(method.rawValue) only"))
+            response.headers[.allow] = method == .get ? "GET, HEAD" : method.rawValue
+            return response
+        }
+        return try await next(request, context)
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 
 /// `GET /`: one self-contained page (no external scripts, styles or fonts) that searches the
 /// index through `/v1/search`: a search box, retriever and k, hits with rank, score, id and the
-/// passage with the query's words highlighted, and the index's facts (`/v1/index`) below.
+/// passage with the query's words highlighted, and the index's facts (`/v1/index`) below. The
+/// address keeps the search (`/?q=...&k=...&retriever=...`), so a link reruns it.
 public enum WebPage {
     public static let html = #"""
     <!doctype html>
@@ -65,8 +66,7 @@ public enum WebPage {
         $("facts").textContent = "index facts unavailable: " + e;
       }
     }
-    $("search").addEventListener("submit", async (event) => {
-      event.preventDefault();
+    async function search() {
       const query = $("query").value.trim();
       if (!query) return;
       const body = { query, k: Number($("k").value), retriever: $("retriever").value };
@@ -85,8 +85,20 @@ public enum WebPage {
         $("status").textContent = "error: " + e.message;
         $("hits").innerHTML = "";
       }
+    }
+    $("search").addEventListener("submit", (event) => {
+      event.preventDefault();
+      history.replaceState(null, "", "?q=" + encodeURIComponent($("query").value.trim()) + "&k=" + $("k").value + "&retriever=" + $("retriever").value);
+      search();
     });
-    loadFacts();
+    // A link with ?q=...&k=...&retriever=... runs its search when the page opens.
+    (async () => {
+      await loadFacts();
+      const params = new URLSearchParams(location.search);
+      if (params.get("k")) $("k").value = params.get("k");
+      if (params.get("retriever")) $("retriever").value = params.get("retriever");
+      if (params.get("q")) { $("query").value = params.get("q"); search(); }
+    })();
     </script>
     </body>
     </html>

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Property-based run of `densekit serve` against its own OpenAPI document (schemathesis): every
+# check (no 5xx, responses match the schema, schema-valid requests accepted, invalid ones
+# refused, 405 for undeclared methods), on a small IVF index with BM25 and a cross-encoder, so
+# that every field the document lists is exercised; then SIGTERM, which must end it with 0.
+#
+#   Benchmarks/serve_fuzz.sh PATH/TO/debian-pkg [EXAMPLES]
+#
+# EXAMPLES per operation (default 300). RERANKER: a cross-encoder folder (default $out/ce-ftneg,
+# if there; else the model's encoder would need a head, so reranking is left out). Appends a row
+# to Benchmarks/results/serve-fuzz-DATE.md.
+set -euo pipefail
+corpus="$(realpath "${1:?usage: $0 PATH/TO/debian-pkg [EXAMPLES]}")"
+examples="${2:-300}"
+source "$(dirname "$0")/common.sh"
+"$venv/bin/pip" install -q "schemathesis==4.32.5" >&2
+index="$out/serve-fuzz.index"
+if [ ! -d "$index" ]; then
+    head -n 2000 "$corpus/collection.tsv" > "$out/serve-fuzz.collection.tsv"
+    "$dk" index build --index "$index" --collection "$out/serve-fuzz.collection.tsv" --factory IVF16,Flat --quiet >&2
+fi
+reranker="${RERANKER:-$out/ce-ftneg}"
+rerank=()
+[ -d "$reranker" ] && rerank=(--rerank "$reranker")
+log="$out/serve-fuzz.log"
+"$dk" serve --index "$index" "${rerank[@]}" --port 0 2> "$log" &
+server=$!
+port=""
+for _ in $(seq 1 600); do
+    port="$(grep -oE 'on http://127\.0\.0\.1:[0-9]+' "$log" | grep -oE '[0-9]+$' || true)"
+    [ -n "$port" ] && break
+    sleep 0.1
+done
+[ -n "$port" ] || { cat "$log" >&2; kill "$server"; exit 1; }
+report="$out/serve-fuzz.report.txt"
+set +e
+"$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" --checks all -n "$examples" --seed 42 --request-timeout 300 > "$report" 2>&1
+fuzz=$?
+set -e
+kill -TERM "$server"
+wait "$server"; stopped=$?
+tail -n 20 "$report" >&2
+cases="$(grep -oE '[0-9]+ generated, [0-9]+ (passed|found[^,]*)' "$report" | tail -n 1)"
+result="Benchmarks/results/serve-fuzz-$(date +%Y-%m-%d).md"
+if [ ! -f "$result" ]; then
+    cat > "$result" <<MD
+# densekit serve against its OpenAPI document (schemathesis 4.32.5, all checks)
+
+Machine: $machine. Index: the first 2,000 debian-pkg passages, IVF16,Flat with BM25; reranking
+with the densekit cross-encoder where present. Exit codes: schemathesis (0: no failure) and
+the server after SIGTERM (0: drained and stopped).
+
+| date | examples per operation | test cases | schemathesis exit | server exit | command |
+|---|---|---|---|---|---|
+MD
+fi
+echo "| $(date -u +%Y-%m-%dT%H:%MZ) | $examples | $cases | $fuzz | $stopped | \`schemathesis run http://127.0.0.1:PORT/openapi.json --checks all -n $examples --seed 42 --request-timeout 300\` |" >> "$result"
+tail -n 1 "$result"
+[ "$fuzz" = 0 ] && [ "$stopped" = 0 ]

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The search page in a real browser: headless Chromium (Debian's package) opens
+# http://127.0.0.1:PORT/?q=QUERY, which runs the search, and saves a screenshot
+# (docs/serve-page.png, shown in the README). The page must have drawn hits: the script checks
+# the DOM Chromium dumps for them.
+#
+#   Benchmarks/serve_page.sh PATH/TO/INDEX [QUERY]
+set -euo pipefail
+index="$(realpath "${1:?usage: $0 PATH/TO/INDEX [QUERY]}")"
+query="${2:-image viewer for gnome}"
+source "$(dirname "$0")/common.sh"
+command -v chromium > /dev/null || apt-get install -y -q chromium >&2
+log="$out/serve-page.log"
+"$dk" serve --index "$index" --port 0 2> "$log" &
+server=$!
+trap 'kill -TERM $server 2> /dev/null || true' EXIT
+port=""
+for _ in $(seq 1 600); do
+    port="$(grep -oE 'on http://127\.0\.0\.1:[0-9]+' "$log" | grep -oE '[0-9]+$' || true)"
+    [ -n "$port" ] && break
+    sleep 0.1
+done
+url="http://127.0.0.1:$port/?q=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote_plus(sys.argv[1]))' "$query")&k=5"
+flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,820 --virtual-time-budget=10000)
+chromium "${flags[@]}" --dump-dom "$url" 2> /dev/null > "$out/serve-page.dom.html"
+hits="$(grep -o '<li>' "$out/serve-page.dom.html" | wc -l)"
+marks="$(grep -o '<mark>' "$out/serve-page.dom.html" | wc -l)"
+echo "serve_page: the page drew $hits hits with $marks highlighted words" >&2
+[ "$hits" -gt 0 ] && [ "$marks" -gt 0 ]
+chromium "${flags[@]}" --screenshot="$PWD/docs/serve-page.png" "$url" 2> /dev/null
+echo "serve_page: docs/serve-page.png ($(chromium --version))" >&2
