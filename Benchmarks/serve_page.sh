@@ -21,10 +21,11 @@ for _ in $(seq 1 600); do
     sleep 0.1
 done
 url="http://127.0.0.1:$port/?q=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote_plus(sys.argv[1]))' "$query")&k=5"
-flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,820 --virtual-time-budget=10000)
+flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,1250 --virtual-time-budget=10000)
 chromium "${flags[@]}" --dump-dom "$url" 2> /dev/null > "$out/serve-page.dom.html"
-hits="$(grep -o '<li>' "$out/serve-page.dom.html" | wc -l)"
-marks="$(grep -o '<mark>' "$out/serve-page.dom.html" | wc -l)"
+# Drawn hits and marks (the script's own source, also in the dump, has placeholders instead).
+hits="$(grep -oE '<b>[0-9]+\.</b>' "$out/serve-page.dom.html" | wc -l)"
+marks="$(grep -oE '<mark>[[:alnum:]]' "$out/serve-page.dom.html" | wc -l)"
 echo "serve_page: the page drew $hits hits with $marks highlighted words" >&2
 [ "$hits" -gt 0 ] && [ "$marks" -gt 0 ]
 chromium "${flags[@]}" --screenshot="$PWD/docs/serve-page.png" "$url" 2> /dev/null

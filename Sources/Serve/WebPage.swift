@@ -49,11 +49,13 @@ public enum WebPage {
     function escapeHTML(text) {
       return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
     }
-    // The passage, escaped, with every word of the query (two letters or more) marked.
+    // The passage, escaped, with every word of the query (two letters or more) marked where it
+    // stands as a whole word (or with a plural s), not inside other words.
     function highlight(text, query) {
       const words = [...new Set(query.toLowerCase().match(/[\p{L}\p{N}]{2,}/gu) || [])];
       if (words.length === 0) return escapeHTML(text);
-      const pattern = new RegExp("(" + words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|") + ")", "giu");
+      const alternatives = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+      const pattern = new RegExp("(?<![\\p{L}\\p{N}])((?:" + alternatives + ")(?:e?s)?)(?![\\p{L}\\p{N}])", "giu");
       return text.split(pattern).map((part, i) => (i % 2 === 1 ? "<mark>" + escapeHTML(part) + "</mark>" : escapeHTML(part))).join("");
     }
     async function loadFacts() {
@@ -95,8 +97,11 @@ public enum WebPage {
     (async () => {
       await loadFacts();
       const params = new URLSearchParams(location.search);
-      if (params.get("k")) $("k").value = params.get("k");
-      if (params.get("retriever")) $("retriever").value = params.get("retriever");
+      // Only values the menus offer (a hand-edited address must not leave one empty).
+      for (const name of ["k", "retriever"]) {
+        const value = params.get(name);
+        if (value && [...$(name).options].some((o) => o.value === value)) $(name).value = value;
+      }
       if (params.get("q")) { $("query").value = params.get("q"); search(); }
     })();
     </script>
