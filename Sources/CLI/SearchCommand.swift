@@ -58,6 +58,9 @@ struct Search: ParsableCommand {
     @Option(name: .long, help: "Threads for encoding and FAISS (default: one per core).")
     var threads: Int?
 
+    @Option(name: .long, help: "Queries encoded and searched together (1: one at a time, a lone query's latency).")
+    var batchSize = 256
+
     @Option(name: .long, help: "Cross-encoder folder: rerank the dense results with it.")
     var rerank: String?
 
@@ -71,6 +74,7 @@ struct Search: ParsableCommand {
     func validate() throws {
         guard k > 0, k <= FaissIndex.maximumK else { throw ValidationError("-k must be between 1 and \(FaissIndex.maximumK), not \(k)") }
         guard (queries == nil) != query.isEmpty else { throw ValidationError("give query texts or --queries FILE (one of them)") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
         guard rerankDepth > 0, rerankDepth <= FaissIndex.maximumK else { throw ValidationError("--rerank-depth must be between 1 and \(FaissIndex.maximumK), not \(rerankDepth)") }
     }
 
@@ -90,7 +94,7 @@ struct Search: ParsableCommand {
         switch retriever {
         case .dense:
             let searcher = try denseSearcher()
-            retrieve = { try searcher.search($0, k: $1, includeText: $2, encode: encode, knobs: knobs, progress: $3) }
+            retrieve = { try searcher.search($0, k: $1, includeText: $2, encode: encode, knobs: knobs, chunk: batchSize, progress: $3) }
         case .bm25:
             let searcher = try LexicalSearcher(folder: folder, log: { warn($0) })
             retrieve = { try searcher.search($0, k: $1, includeText: $2, threads: threadCount, progress: $3, log: { warn($0) }) }

@@ -74,11 +74,12 @@ public final class Searcher: @unchecked Sendable {
     ///   - includeText: also fetch passage texts (for display; run files need only ids).
     ///   - progress: called with the number of queries done, after each chunk.
     ///   - knobs: nprobe / efSearch for these queries alone (the shared index is not changed).
+    ///   - chunk: queries encoded and searched together.
     public func search(_ queries: [String], k: Int, includeText: Bool = false, encode options: EncodeOptions = EncodeOptions(),
-                       knobs: SearchKnobs = SearchKnobs(), progress: (Int) -> Void = { _ in }) throws -> [[Hit]] {
+                       knobs: SearchKnobs = SearchKnobs(), chunk: Int = 256, progress: (Int) -> Void = { _ in }) throws -> [[Hit]] {
         var results: [[Hit]] = []
         results.reserveCapacity(queries.count)
-        let chunk = 256
+        let chunk = max(1, chunk)
         var start = 0
         while start < queries.count {
             let end = min(start + chunk, queries.count)

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `densekit serve` under a bounded load, beside the batch CLI on the same queries in the same
+# run: the full debian-pkg index (Flat, exact), the first N dev queries (default 2,000), k 10.
+#
+#   Benchmarks/serve_load.sh PATH/TO/debian-pkg [N]
+#
+# Rows: `densekit search --queries` (batch: 256 queries per encoder call) and with
+# --batch-size 1 (a lone query's latency inside one process, model loaded once), then the
+# server at concurrency 1, 8 and 32 (Benchmarks/serve_load.py: N requests, one query each, own
+# keep-alive connection per client thread). The Python client runs on the same 2 cores as the
+# server. Goals (issue 14): at 32, >= 0.8x the batch CLI's queries/s with p99 <= 100 ms; at 1,
+# p50 within 1 ms of the one-at-a-time latency. Appends to Benchmarks/results/serve-load-DATE.md.
+set -euo pipefail
+corpus="$(realpath "${1:?usage: $0 PATH/TO/debian-pkg [N]}")"
+n="${2:-2000}"
+source "$(dirname "$0")/common.sh"
+index="$out/debian-pkg.index"
+[ -d "$index" ] || "$dk" index build --index "$index" --collection "$corpus/collection.tsv" --quiet >&2
+queries="$out/serve-load.queries.tsv"
+head -n "$n" "$corpus/queries.dev.tsv" > "$queries"
+result="Benchmarks/results/serve-load-$(date +%Y-%m-%d).md"
+if [ ! -f "$result" ]; then
+    cat > "$result" <<MD
+# densekit serve under load, beside the batch CLI
+
+Machine: $machine. Index: debian-pkg, 59,783 passages, Flat (exact inner product); k 10;
+the first $n dev queries; the Python load client shares the 2 cores with the server. CLI rows
+are whole commands (model and index loading included), queries/s = queries / wall seconds; for
+--batch-size 1 the p50 column holds the mean milliseconds per query (loading included).
+
+| what | concurrency | requests | queries/s | p50 ms | p99 ms | errors | load before | command |
+|---|---|---|---|---|---|---|---|---|
+MD
+fi
+row() { echo "| $1 | $2 | $3 | $4 | $5 | $6 | $7 | $(cut -d' ' -f1-3 /proc/loadavg) | \`$8\` |" >> "$result"; tail -n 1 "$result"; }
+for batch in 256 1; do
+    start=$(date +%s.%N)
+    "$dk" search --index "$index" --queries "$queries" -k 10 --batch-size "$batch" -o /dev/null --quiet
+    seconds=$(python3 -c "print($(date +%s.%N) - $start)")
+    row "search --queries, --batch-size $batch" - "$n" "$(python3 -c "print('%.1f' % ($n / $seconds))")" \
+        "$( [ "$batch" = 1 ] && python3 -c "print('%.2f' % (1000 * $seconds / $n))" || echo -)" - 0 \
+        "densekit search --index $index --queries Q -k 10 --batch-size $batch -o /dev/null"
+done
+log="$out/serve-load.log"
+"$dk" serve --index "$index" --port 0 2> "$log" &
+server=$!
+trap 'kill -TERM $server 2> /dev/null || true' EXIT
+port=""
+for _ in $(seq 1 600); do
+    port="$(grep -oE 'on http://127\.0\.0\.1:[0-9]+' "$log" | grep -oE '[0-9]+$' || true)"
+    [ -n "$port" ] && break
+    sleep 0.1
+done
+# A short warm-up, not counted.
+python3 Benchmarks/serve_load.py --port "$port" --queries "$queries" --concurrency 4 --requests 200 > /dev/null
+for c in 1 8 32; do
+    json="$(python3 Benchmarks/serve_load.py --port "$port" --queries "$queries" --concurrency "$c" --requests "$n")"
+    get() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$json" "$1"; }
+    row "serve" "$c" "$(get requests)" "$(get queries_per_s)" "$(get p50_ms)" "$(get p99_ms)" "$(get errors)" \
+        "python3 Benchmarks/serve_load.py --port PORT --queries Q --concurrency $c --requests $n"
+done
