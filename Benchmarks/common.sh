@@ -17,3 +17,21 @@ fi
 out=Benchmarks/out
 mkdir -p "$out"
 machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB"
+
+# start_serve LOG SERVE_ARGS...: starts `densekit serve SERVE_ARGS --port 0` in the background
+# with its stderr in LOG, waits until it listens, and sets `server` (its PID) and `port`.
+start_serve() {
+    local log="$1"; shift
+    "$dk" serve "$@" --port 0 2> "$log" &
+    server=$!
+    port=""
+    for _ in $(seq 1 600); do
+        port="$(grep -oE 'on http://127\.0\.0\.1:[0-9]+' "$log" | grep -oE '[0-9]+$' || true)"
+        [ -n "$port" ] && return 0
+        kill -0 "$server" 2> /dev/null || break
+        sleep 0.1
+    done
+    cat "$log" >&2
+    kill "$server" 2> /dev/null || true
+    return 1
+}

@@ -22,16 +22,7 @@ fi
 reranker="${RERANKER:-$out/ce-ftneg}"
 rerank=()
 [ -d "$reranker" ] && rerank=(--rerank "$reranker")
-log="$out/serve-fuzz.log"
-"$dk" serve --index "$index" "${rerank[@]}" --port 0 2> "$log" &
-server=$!
-port=""
-for _ in $(seq 1 600); do
-    port="$(grep -oE 'on http://127\.0\.0\.1:[0-9]+' "$log" | grep -oE '[0-9]+$' || true)"
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { cat "$log" >&2; kill "$server"; exit 1; }
+start_serve "$out/serve-fuzz.log" --index "$index" "${rerank[@]}"
 report="$out/serve-fuzz.report.txt"
 set +e
 "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" --checks all -n "$examples" --seed 42 --request-timeout 300 > "$report" 2>&1

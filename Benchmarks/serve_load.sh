@@ -41,16 +41,8 @@ for batch in 256 1; do
         "$( [ "$batch" = 1 ] && python3 -c "print('%.2f' % (1000 * $seconds / $n))" || echo -)" - 0 \
         "densekit search --index $index --queries Q -k 10 --batch-size $batch -o /dev/null"
 done
-log="$out/serve-load.log"
-"$dk" serve --index "$index" --port 0 2> "$log" &
-server=$!
+start_serve "$out/serve-load.log" --index "$index"
 trap 'kill -TERM $server 2> /dev/null || true' EXIT
-port=""
-for _ in $(seq 1 600); do
-    port="$(grep -oE 'on http://127\.0\.0\.1:[0-9]+' "$log" | grep -oE '[0-9]+$' || true)"
-    [ -n "$port" ] && break
-    sleep 0.1
-done
 # A short warm-up, not counted.
 python3 Benchmarks/serve_load.py --port "$port" --queries "$queries" --concurrency 4 --requests 200 > /dev/null
 for c in 1 8 32; do

@@ -10,16 +10,8 @@ index="$(realpath "${1:?usage: $0 PATH/TO/INDEX [QUERY]}")"
 query="${2:-image viewer for gnome}"
 source "$(dirname "$0")/common.sh"
 command -v chromium > /dev/null || apt-get install -y -q chromium >&2
-log="$out/serve-page.log"
-"$dk" serve --index "$index" --port 0 2> "$log" &
-server=$!
+start_serve "$out/serve-page.log" --index "$index"
 trap 'kill -TERM $server 2> /dev/null || true' EXIT
-port=""
-for _ in $(seq 1 600); do
-    port="$(grep -oE 'on http://127\.0\.0\.1:[0-9]+' "$log" | grep -oE '[0-9]+$' || true)"
-    [ -n "$port" ] && break
-    sleep 0.1
-done
 url="http://127.0.0.1:$port/?q=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote_plus(sys.argv[1]))' "$query")&k=5"
 flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,1250 --virtual-time-budget=10000)
 chromium "${flags[@]}" --dump-dom "$url" 2> /dev/null > "$out/serve-page.dom.html"
