@@ -13,7 +13,8 @@ struct Serve: ParsableCommand {
         `densekit search --json`'s shape; POST /v1/embed {"texts": [...]}; POST /v1/rerank \
         {"query": "...", "passages": [...]} (with --rerank); GET /v1/index; GET /health. \
         Concurrent dense searches share encoder batches: a request waits at most --max-wait-ms \
-        for others. Binds to 127.0.0.1 unless --host says otherwise; the index is opened \
+        for others; reranking is bounded by --max-rerank-pairs per request, and work that waits \
+        over --timeout behind others' is answered 503. Binds to 127.0.0.1 unless --host says otherwise; the index is opened \
         read-only. SIGINT or SIGTERM finish the requests in flight, then exit 0. The OpenAPI \
         document is at GET /openapi.json (--openapi prints it).
         """)
@@ -34,6 +35,10 @@ struct Serve: ParsableCommand {
     var maxQueries = SearchService.Limits().maxItems
     @Option(name: .long, help: "Longest wait, in milliseconds, for other requests to share an encoder batch.")
     var maxWaitMs = 2.0
+    @Option(name: .long, help: "Most (query, passage) pairs one request may have reranked.")
+    var maxRerankPairs = SearchService.Limits().maxRerankPairs
+    @Option(name: .long, help: "Seconds a request's work may wait behind others' before it is answered 503.")
+    var timeout = 60.0
     @Option(name: .long, help: "Worker threads (default: $DENSEKIT_THREADS, else one per core).")
     var threads: Int?
 
@@ -43,6 +48,8 @@ struct Serve: ParsableCommand {
         guard maxBody >= 1_024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
         guard maxQueries >= 1 else { throw ValidationError("--max-queries must be positive") }
         guard maxWaitMs.isFinite, (0...1_000).contains(maxWaitMs) else { throw ValidationError("--max-wait-ms must be between 0 and 1000") }
+        guard maxRerankPairs >= 1 else { throw ValidationError("--max-rerank-pairs must be positive") }
+        guard timeout.isFinite, timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be a positive number of seconds") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
     }
 
@@ -54,6 +61,8 @@ struct Serve: ParsableCommand {
         let index = index ?? ""
         var limits = SearchService.Limits()
         limits.maxItems = maxQueries
+        limits.maxRerankPairs = maxRerankPairs
+        limits.queueTimeout = .milliseconds(Int64(timeout * 1_000))
         let service = try SearchService(index: index, rerank: rerank, threads: threads ?? EncodeOptions.defaultThreads,
                                         maxWait: .microseconds(Int64(maxWaitMs * 1_000)), limits: limits, log: { warn($0) })
         let host = host, port = port, maxBody = maxBody

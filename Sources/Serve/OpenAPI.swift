@@ -15,13 +15,22 @@ public enum OpenAPI {
         public var rerank: Bool
         /// Most queries in one search (`--max-queries`).
         public var maxQueries: Int
+        /// A reranking search's largest query count and depth (and k): `SearchService.Limits.rerankBounds`.
+        public var rerankBounds: (queries: Int, depth: Int)
 
-        public init(retrievers: [String], nprobe: Bool, efSearch: Bool, rerank: Bool, maxQueries: Int = 1_000) {
+        public init(retrievers: [String], nprobe: Bool, efSearch: Bool, rerank: Bool, maxQueries: Int = 1_000,
+                    rerankBounds: (queries: Int, depth: Int) = (20, 100)) {
             self.retrievers = retrievers
             self.nprobe = nprobe
             self.efSearch = efSearch
             self.rerank = rerank
             self.maxQueries = maxQueries
+            self.rerankBounds = rerankBounds
+        }
+
+        public static func == (a: Capabilities, b: Capabilities) -> Bool {
+            a.retrievers == b.retrievers && a.nprobe == b.nprobe && a.efSearch == b.efSearch && a.rerank == b.rerank
+                && a.maxQueries == b.maxQueries && a.rerankBounds == b.rerankBounds
         }
 
         /// Every feature, default limits: the repository's document.
@@ -41,7 +50,7 @@ public enum OpenAPI {
     static func responses(_ ok: [String: Any], errors: [Int]) -> [String: Any] {
         var out: [String: Any] = ["200": ["description": "OK"].merging(jsonBody(ok)) { a, _ in a }]
         let reasons = [400: "A malformed or invalid request: the message names the field", 404: "Not served by this server",
-                       413: "The body is over --max-body"]
+                       413: "The body is over --max-body", 503: "Busy: the work waited over --timeout behind others'; retry later"]
         for code in errors { out[String(code)] = ["description": reasons[code] ?? "Error"].merging(jsonBody(ref("Error"))) { a, _ in a } }
         return out
     }
@@ -67,9 +76,20 @@ public enum OpenAPI {
             properties["rerank"] = schema("boolean", "Rerank with the server's cross-encoder (serve --rerank).", extra: ["default": false])
             properties["rerank_depth"] = schema("integer", "When reranking: first-stage hits reranked per query (default max(k, 100)); ignored otherwise.", extra: ["minimum": 1, "maximum": 10_000])
         }
-        return schema("object", "One of query and queries.", extra: [
-            "additionalProperties": false, "properties": properties,
-            "oneOf": [["required": ["query"]], ["required": ["queries"]]],
+        var rules: [[String: Any]] = [["oneOf": [["required": ["query"]], ["required": ["queries"]]]]]
+        if can.rerank {
+            // Reranking is bounded work: at most rerankBounds.queries x rerankBounds.depth pairs.
+            let (queries, depth) = can.rerankBounds
+            rules.append(["oneOf": [
+                ["not": ["required": ["rerank"]]],
+                ["required": ["rerank"], "properties": ["rerank": ["enum": [false]]]],
+                ["required": ["rerank"], "properties": [
+                    "rerank": ["enum": [true]], "k": ["maximum": depth], "rerank_depth": ["maximum": depth], "queries": ["maxItems": queries],
+                ]],
+            ]])
+        }
+        return schema("object", "One of query and queries\(can.rerank ? "; reranking at most \(can.rerankBounds.queries) queries to depth \(can.rerankBounds.depth)" : "").", extra: [
+            "additionalProperties": false, "properties": properties, "allOf": rules,
         ])
     }
 
@@ -84,7 +104,7 @@ public enum OpenAPI {
             "/v1/search": ["post": [
                 "summary": "Search: the same answer as densekit search --json (an object for query, an array of them for queries).",
                 "requestBody": ["required": true].merging(jsonBody(ref("SearchRequest"))) { a, _ in a },
-                "responses": responses(["oneOf": [ref("SearchAnswer"), schema("array", extra: ["items": ref("SearchAnswer")])]], errors: [400, 413]),
+                "responses": responses(["oneOf": [ref("SearchAnswer"), schema("array", extra: ["items": ref("SearchAnswer")])]], errors: [400, 413, 503]),
             ]],
             "/v1/embed": ["post": [
                 "summary": "Embeddings of texts by the index's model.",
@@ -93,17 +113,17 @@ public enum OpenAPI {
                 ]]))) { a, _ in a },
                 "responses": responses(schema("object", extra: ["properties": [
                     "dimension": schema("integer"), "embeddings": schema("array", extra: ["items": schema("array", extra: ["items": schema("number")])]),
-                ]]), errors: [400, 413]),
+                ]]), errors: [400, 413, 503]),
             ]],
             "/v1/rerank": ["post": [
                 "description": can.rerank ? "With the server's cross-encoder (serve --rerank)." : "This server has no cross-encoder: always 404.",
                 "summary": "Cross-encoder scores of passages for a query, best first (serve --rerank).",
                 "requestBody": ["required": true].merging(jsonBody(schema("object", extra: ["additionalProperties": false, "required": ["query", "passages"], "properties": [
-                    "query": schema("string", extra: ["minLength": 1]), "passages": schema("array", extra: ["items": schema("string"), "minItems": 1]),
+                    "query": schema("string", extra: ["minLength": 1]), "passages": schema("array", extra: ["items": schema("string"), "minItems": 1, "maxItems": min(can.maxQueries, can.rerankBounds.queries * can.rerankBounds.depth)]),
                 ]]))) { a, _ in a },
                 "responses": responses(schema("object", extra: ["properties": ["results": schema("array", extra: ["items": schema("object", extra: ["properties": [
                     "index": schema("integer", "Position in passages."), "score": schema("number"),
-                ]])])]]), errors: [400, 404, 413]),
+                ]])])]]), errors: [400, 404, 413, 503]),
             ]],
             "/v1/index": ["get": [
                 "summary": "The index: model, dimension, count, factory, metric, retrievers, reranker.",

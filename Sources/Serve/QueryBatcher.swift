@@ -20,6 +20,7 @@ public final class QueryBatcher: @unchecked Sendable {
         let k: Int
         let knobs: SearchKnobs
         let includeText: Bool
+        let deadline: ContinuousClock.Instant
         let continuation: CheckedContinuation<Result<[[Hit]], Error>, Never>
     }
 
@@ -36,11 +37,15 @@ public final class QueryBatcher: @unchecked Sendable {
     /// Batches run and texts embedded so far (for tests and /v1/index).
     private var counts = (batches: 0, texts: 0)
 
-    public init(searcher: Searcher, encode: EncodeOptions, maxWait: Duration = .milliseconds(2), maxBatch: Int = 256) {
+    /// The longest a request may wait before its batch starts; past it, a 503 (`ServeError.busy`).
+    public let timeout: Duration
+
+    public init(searcher: Searcher, encode: EncodeOptions, maxWait: Duration = .milliseconds(2), maxBatch: Int = 256, timeout: Duration = .seconds(60)) {
         self.searcher = searcher
         self.encode = encode
         self.maxWait = maxWait
         self.maxBatch = max(1, maxBatch)
+        self.timeout = timeout
     }
 
     /// Encoder calls so far, and the texts they embedded.
@@ -51,7 +56,7 @@ public final class QueryBatcher: @unchecked Sendable {
         guard !texts.isEmpty else { return [] }
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[[Hit]], Error>, Never>) in
             let startNow: Bool = lock.withLock {
-                pending.append(Pending(texts: texts, k: k, knobs: knobs, includeText: includeText, continuation: continuation))
+                pending.append(Pending(texts: texts, k: k, knobs: knobs, includeText: includeText, deadline: .now + timeout, continuation: continuation))
                 guard !scheduled else { return false }
                 scheduled = true
                 return true
@@ -77,7 +82,10 @@ public final class QueryBatcher: @unchecked Sendable {
                 return taken
             }
             guard !batch.isEmpty else { return }
-            run(batch)
+            let now = ContinuousClock.now
+            for late in batch where late.deadline < now { late.continuation.resume(returning: .failure(ServeError.busy(waited: timeout))) }
+            let onTime = batch.filter { $0.deadline >= now }
+            if !onTime.isEmpty { run(onTime) }
         }
     }
 

@@ -18,7 +18,19 @@ public final class SearchService: @unchecked Sendable {
         public var maxK = 10_000
         /// Most queries in one search, texts in one embed, passages in one rerank.
         public var maxItems = 1_000
+        /// Most (query, passage) pairs one request may have the cross-encoder score: about 25
+        /// seconds of a 2-core CPU at 2,000 (MiniLM-L6, 80 pairs/s).
+        public var maxRerankPairs = 2_000
+        /// Longest a request's work may wait behind others' before it starts; past it, 503.
+        public var queueTimeout: Duration = .seconds(60)
         public init() {}
+
+        /// The largest rerank depth (and k) and query count of a reranking search that its
+        /// OpenAPI document allows: depth at most 100, as many queries as the pairs allow.
+        public var rerankBounds: (queries: Int, depth: Int) {
+            let depth = max(1, min(100, maxRerankPairs))
+            return (max(1, maxRerankPairs / depth), depth)
+        }
     }
 
     public let folder: IndexFolder
@@ -40,7 +52,7 @@ public final class SearchService: @unchecked Sendable {
         encode = EncodeOptions(batchSize: 64, threads: threads)
         let searcher = try Searcher(folder: folder, log: log)
         FaissIndex.setThreads(threads)
-        batcher = QueryBatcher(searcher: searcher, encode: encode, maxWait: maxWait)
+        batcher = QueryBatcher(searcher: searcher, encode: encode, maxWait: maxWait, timeout: limits.queueTimeout)
         lexical = try folder.manifest().lexical == nil ? nil : LexicalSearcher(folder: folder, log: log)
         reranker = try rerank.map { try ModelFolder(URL(fileURLWithPath: $0)).loadCrossEncoder() }
         self.limits = limits
@@ -54,7 +66,7 @@ public final class SearchService: @unchecked Sendable {
     public var capabilities: OpenAPI.Capabilities {
         let factory = batcher.searcher.index.factory
         return OpenAPI.Capabilities(retrievers: retrievers.map(\.rawValue), nprobe: factory.contains("IVF"), efSearch: factory.contains("HNSW"),
-                                    rerank: reranker != nil, maxQueries: limits.maxItems)
+                                    rerank: reranker != nil, maxQueries: limits.maxItems, rerankBounds: limits.rerankBounds)
     }
 
     /// `GET /v1/index`: model, dimension, count, factory, metric, retrievers, reranker.
@@ -102,13 +114,16 @@ public final class SearchService: @unchecked Sendable {
             throw .badRequest("'fields': unknown field '\(unknown)'; hits have \(Self.hitFields.sorted().joined(separator: ", "))")
         }
 
-        let firstStage = rerank ? max(k, depth ?? rerankDepth) : k
+        let firstStage = rerank ? max(k, depth ?? min(rerankDepth, limits.rerankBounds.depth)) : k
+        if rerank, queries.count * firstStage > limits.maxRerankPairs {
+            throw .badRequest("reranking \(queries.count) queries x \(firstStage) passages = \(queries.count * firstStage) pairs; at most \(limits.maxRerankPairs) (--max-rerank-pairs)")
+        }
         let needText = fields.contains("text") || rerank
         let retrieved = try await retrieve(queries, k: firstStage, retriever: retriever, knobs: knobs, includeText: needText)
         var hits = retrieved
         if rerank, let reranker {
             let model = Reranker(model: reranker, depth: firstStage), encode = encode
-            hits = await onQueue(rerankQueue) { model.rerank(retrieved, queries: queries, options: encode).map { Array($0.prefix(k)) } }
+            hits = try await onQueue(rerankQueue) { model.rerank(retrieved, queries: queries, options: encode).map { Array($0.prefix(k)) } }
         }
         let objects = zip(queries, hits).map { query, hits -> [String: Any] in
             ["query": query, "hits": hits.map { hit in
@@ -131,7 +146,7 @@ public final class SearchService: @unchecked Sendable {
             case .bm25, .hybrid:
                 guard let lexical else { throw ServeError.badRequest("this index has no BM25 index") }
                 let searcher = batcher.searcher, encode = encode
-                let result: Result<[[Hit]], Error> = await onQueue(lexicalQueue) {
+                let result: Result<[[Hit]], Error> = try await onQueue(lexicalQueue) {
                     Result {
                         retriever == .bm25 ? try lexical.search(queries, k: k, includeText: includeText)
                             : try HybridSearcher(dense: searcher, lexical: lexical, fusion: RankFusion(method: .rrf, depth: max(k, 1000)),
@@ -157,7 +172,7 @@ public final class SearchService: @unchecked Sendable {
         guard let texts = try request.strings("texts"), !texts.isEmpty else { throw .badRequest("'texts' must be a non-empty array of strings") }
         guard texts.count <= limits.maxItems else { throw .badRequest("\(texts.count) texts in one request; at most \(limits.maxItems)") }
         let encoder = batcher.searcher.encoder, encode = encode
-        let embeddings = await onQueue(embedQueue) { encoder.encode(texts, options: encode) }
+        let embeddings = try await onQueue(embedQueue) { encoder.encode(texts, options: encode) }
         let rows = (0..<embeddings.count).map { row in embeddings.values[(row * embeddings.dimension)..<((row + 1) * embeddings.dimension)].map(Double.init) }
         return Self.json(["dimension": embeddings.dimension, "embeddings": rows])
     }
@@ -169,9 +184,11 @@ public final class SearchService: @unchecked Sendable {
         let request = try JSONFields(body, allowed: ["query", "passages"])
         guard let query = try request.string("query"), !query.allSatisfy(\.isWhitespace) else { throw .badRequest("'query' must be a non-empty string") }
         guard let passages = try request.strings("passages"), !passages.isEmpty else { throw .badRequest("'passages' must be a non-empty array of strings") }
-        guard passages.count <= limits.maxItems else { throw .badRequest("\(passages.count) passages in one request; at most \(limits.maxItems)") }
+        guard passages.count <= min(limits.maxItems, limits.maxRerankPairs) else {
+            throw .badRequest("\(passages.count) passages in one request; at most \(min(limits.maxItems, limits.maxRerankPairs))")
+        }
         let encode = encode
-        let ranked = await onQueue(rerankQueue) { reranker.rerank([(query, passages)], options: encode)[0] }
+        let ranked = try await onQueue(rerankQueue) { reranker.rerank([(query, passages)], options: encode)[0] }
         return Self.json(["results": zip(ranked.order, ranked.scores).map { ["index": $0, "score": $1] as [String: Any] }])
     }
 
@@ -179,8 +196,14 @@ public final class SearchService: @unchecked Sendable {
         (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
     }
 
-    /// Runs `work` on `queue` (off the caller's thread) and waits for it.
-    private func onQueue<T: Sendable>(_ queue: DispatchQueue, _ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in queue.async { continuation.resume(returning: work()) } }
+    /// Runs `work` on `queue` (off the caller's thread) and waits for it; a 503 instead when it
+    /// could not start within `limits.queueTimeout`.
+    private func onQueue<T: Sendable>(_ queue: DispatchQueue, _ work: @escaping @Sendable () -> T) async throws(ServeError) -> T {
+        let deadline = ContinuousClock.now + limits.queueTimeout, timeout = limits.queueTimeout
+        let result: T? = await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: ContinuousClock.now > deadline ? nil : work()) }
+        }
+        guard let result else { throw ServeError.busy(waited: timeout) }
+        return result
     }
 }

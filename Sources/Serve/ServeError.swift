@@ -13,6 +13,11 @@ public struct ServeError: Error, Sendable, Equatable, CustomStringConvertible {
 
     static func badRequest(_ message: String) -> ServeError { ServeError(400, message) }
 
+    /// The request's work waited longer than the server's queue timeout behind others' work.
+    static func busy(waited: Duration) -> ServeError {
+        ServeError(503, "busy: the request waited over \(waited.components.seconds) s behind others (--timeout); retry later")
+    }
+
     public var description: String { "\(status): \(message)" }
 
     /// The JSON body.

@@ -165,3 +165,48 @@ import Testing
         #expect(Set(paths.keys) == ["/v1/search", "/v1/embed", "/v1/rerank", "/v1/index", "/health", "/openapi.json", "/"])
     }
 }
+
+/// Bounded work: reranking at most --max-rerank-pairs pairs per request (and the OpenAPI
+/// document says so), and work that waits past --timeout answered 503.
+@Suite struct ServeLimitsTests {
+    /// The index of `SearchServiceTests`, served with a tiny cross-encoder and `limits`.
+    static func serve(_ limits: SearchService.Limits) throws -> SearchService {
+        let base = try TinyModel.writeFolder(at: TinyModel.temporaryFolder())
+        let ranker = try CrossEncoder.starting(from: ModelFolder(base), seed: 4)
+        let folder = try TinyModel.temporaryFolder()
+        try ModelFolder(folder).write(ranker)
+        return try SearchService(index: SearchServiceTests.indexPath, rerank: folder.path, threads: 2, limits: limits, log: { _ in })
+    }
+
+    @Test func rerankingIsBoundedAndTheDocumentSaysHow() async throws {
+        var limits = SearchService.Limits()
+        limits.maxRerankPairs = 60
+        let service = try Self.serve(limits)
+        #expect(limits.rerankBounds == (1, 60))
+        let queries = Array(SearchServiceTests.queries.prefix(3))
+        // 3 queries x depth 20 = 60 pairs: served, reranked, cut to k.
+        let body = try JSONSerialization.data(withJSONObject: ["queries": queries, "k": 4, "rerank": true, "rerank_depth": 20])
+        let answer = try #require(try JSONSerialization.jsonObject(with: await service.search(body: body)) as? [[String: Any]])
+        #expect(answer.count == 3 && answer.allSatisfy { ($0["hits"] as? [[String: Any]])?.count == 4 })
+        // 3 x 21 = 63 pairs: refused with the arithmetic.
+        let over = try JSONSerialization.data(withJSONObject: ["queries": queries, "k": 4, "rerank": true, "rerank_depth": 21])
+        await #expect { try await service.search(body: over) } throws: {
+            ($0 as? ServeError)?.status == 400 && "\($0)".contains("3 queries x 21 passages = 63 pairs; at most 60")
+        }
+        let document = try #require(try JSONSerialization.jsonObject(with: OpenAPI.document(for: service.capabilities)) as? [String: Any])
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]), as: UTF8.self)
+        #expect(text.contains(#""maxItems":1"#) && text.contains(#""rerank_depth":{"maximum":60}"#), "\(text.prefix(400))")
+    }
+
+    @Test func workThatWaitsPastTheTimeoutIsAnswered503() async throws {
+        var limits = SearchService.Limits()
+        limits.queueTimeout = .zero
+        let service = try Self.serve(limits)
+        func busy(_ call: () async throws(ServeError) -> Data) async -> Bool {
+            do { _ = try await call(); return false } catch { return error.status == 503 && error.message.contains("busy") }
+        }
+        #expect(await busy { () async throws(ServeError) in try await service.search(body: Data(#"{"query": "cat"}"#.utf8)) })
+        #expect(await busy { () async throws(ServeError) in try await service.embed(body: Data(#"{"texts": ["cat"]}"#.utf8)) })
+        #expect(await busy { () async throws(ServeError) in try await service.rerank(body: Data(#"{"query": "cat", "passages": ["a dog"]}"#.utf8)) })
+    }
+}
