@@ -25,8 +25,8 @@ public final class SearchService: @unchecked Sendable {
         public var queueTimeout: Duration = .seconds(60)
         public init() {}
 
-        /// The largest rerank depth (and k) and query count of a reranking search that its
-        /// OpenAPI document allows: depth at most 100, as many queries as the pairs allow.
+        /// The largest rerank depth (and k) and query count of a reranking search, as its
+        /// OpenAPI document states them: depth at most 100, as many queries as the pairs allow.
         public var rerankBounds: (queries: Int, depth: Int) {
             let depth = max(1, min(100, maxRerankPairs))
             return (max(1, maxRerankPairs / depth), depth)
@@ -114,10 +114,19 @@ public final class SearchService: @unchecked Sendable {
             throw .badRequest("'fields': unknown field '\(unknown)'; hits have \(Self.hitFields.sorted().joined(separator: ", "))")
         }
 
-        let firstStage = rerank ? max(k, depth ?? min(rerankDepth, limits.rerankBounds.depth)) : k
-        if rerank, queries.count * firstStage > limits.maxRerankPairs {
-            throw .badRequest("reranking \(queries.count) queries x \(firstStage) passages = \(queries.count * firstStage) pairs; at most \(limits.maxRerankPairs) (--max-rerank-pairs)")
+        // Reranking is bounded work, in the terms the OpenAPI document can state: at most
+        // rerankBounds.queries queries, k and depth at most rerankBounds.depth (so at most
+        // --max-rerank-pairs pairs).
+        let bounds = limits.rerankBounds
+        if rerank {
+            guard queries.count <= bounds.queries else {
+                throw .badRequest("reranking takes at most \(bounds.queries) queries per request, not \(queries.count) (--max-rerank-pairs \(limits.maxRerankPairs), depth \(bounds.depth))")
+            }
+            for (name, value) in [("k", k), ("rerank_depth", depth ?? 0)] where value > bounds.depth {
+                throw .badRequest("'\(name)' must be at most \(bounds.depth) when reranking, not \(value) (--max-rerank-pairs \(limits.maxRerankPairs))")
+            }
         }
+        let firstStage = rerank ? max(k, depth ?? min(rerankDepth, bounds.depth)) : k
         let needText = fields.contains("text") || rerank
         let retrieved = try await retrieve(queries, k: firstStage, retriever: retriever, knobs: knobs, includeText: needText)
         var hits = retrieved

@@ -183,16 +183,19 @@ import Testing
         limits.maxRerankPairs = 60
         let service = try Self.serve(limits)
         #expect(limits.rerankBounds == (1, 60))
-        let queries = Array(SearchServiceTests.queries.prefix(3))
-        // 3 queries x depth 20 = 60 pairs: served, reranked, cut to k.
-        let body = try JSONSerialization.data(withJSONObject: ["queries": queries, "k": 4, "rerank": true, "rerank_depth": 20])
+        // One query, reranked to depth 60 (60 pairs): served, cut to k.
+        let body = try JSONSerialization.data(withJSONObject: ["queries": ["the cat sat"], "k": 4, "rerank": true, "rerank_depth": 60])
         let answer = try #require(try JSONSerialization.jsonObject(with: await service.search(body: body)) as? [[String: Any]])
-        #expect(answer.count == 3 && answer.allSatisfy { ($0["hits"] as? [[String: Any]])?.count == 4 })
-        // 3 x 21 = 63 pairs: refused with the arithmetic.
-        let over = try JSONSerialization.data(withJSONObject: ["queries": queries, "k": 4, "rerank": true, "rerank_depth": 21])
-        await #expect { try await service.search(body: over) } throws: {
-            ($0 as? ServeError)?.status == 400 && "\($0)".contains("3 queries x 21 passages = 63 pairs; at most 60")
+        #expect(answer.count == 1 && answer.allSatisfy { ($0["hits"] as? [[String: Any]])?.count == 4 })
+        // Two queries, or a depth of 61, are more than the document allows: refused, saying why.
+        for (request, message) in [(["queries": ["cat", "dog"], "rerank": true, "rerank_depth": 5], "at most 1 queries per request, not 2"),
+                                   (["query": "cat", "rerank": true, "rerank_depth": 61], "'rerank_depth' must be at most 60 when reranking"),
+                                   (["query": "cat", "rerank": true, "k": 61], "'k' must be at most 60 when reranking")] as [([String: Any], String)] {
+            let over = try JSONSerialization.data(withJSONObject: request)
+            await #expect { try await service.search(body: over) } throws: { ($0 as? ServeError)?.status == 400 && "\($0)".contains(message) }
         }
+        // Without reranking none of that applies.
+        _ = try await service.search(body: JSONSerialization.data(withJSONObject: ["queries": ["cat", "dog"], "k": 61]))
         let document = try #require(try JSONSerialization.jsonObject(with: OpenAPI.document(for: service.capabilities)) as? [String: Any])
         let text = String(decoding: try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]), as: UTF8.self)
         #expect(text.contains(#""maxItems":1"#) && text.contains(#""rerank_depth":{"maximum":60}"#), "\(text.prefix(400))")
