@@ -54,6 +54,26 @@ struct CommandRunner {
                       stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
     }
 
+    /// Runs `densekit arguments` and kills it with SIGKILL while the refresh in the folder
+    /// `refresh` encodes (its index store exists, its negatives not yet): a training run killed
+    /// mid-encode. Returns whether the kill landed before the run ended.
+    static func killWhileEncoding(_ arguments: [String], refresh: String) throws -> Bool {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(300)
+        while process.isRunning && Date() < deadline
+            && !(FileManager.default.fileExists(atPath: refresh + "/index/store") && !FileManager.default.fileExists(atPath: refresh + "/negatives.tsv")) {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return process.terminationReason == .uncaughtSignal
+    }
+
     static func temporaryFile(_ contents: [UInt8], name: String = "input.txt") throws -> String {
         let folder = try TestScratch.folder("cli")
         let url = folder.appendingPathComponent(name)

@@ -81,22 +81,9 @@ import Testing
         let train = try CommandRunner.run(arguments + ["--out", straight])
         #expect(train.status == 0, "\(train.stderr)")
 
-        let process = Process()
-        process.executableURL = CommandRunner.executable
-        process.arguments = arguments + ["--out", killed]
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        // The refresh before step 4 has saved its model and not yet written its negatives.
+        // Killed while the refresh before step 4 encodes (model saved, negatives not yet written).
         let refresh = killed + "/refresh/step-000004"
-        let deadline = Date().addingTimeInterval(300)
-        while process.isRunning && Date() < deadline
-            && !(FileManager.default.fileExists(atPath: refresh + "/index/store") && !FileManager.default.fileExists(atPath: refresh + "/negatives.tsv")) {
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal, "the run finished before it could be killed")
+        #expect(try CommandRunner.killWhileEncoding(arguments + ["--out", killed], refresh: refresh), "the run finished before it could be killed")
         #expect(!FileManager.default.fileExists(atPath: refresh + "/refresh.json"))
 
         let resumed = try CommandRunner.run(arguments + ["--out", killed, "--resume"])

@@ -115,22 +115,9 @@ import Testing
         arguments = with(with(arguments, "--qrels", qrels), "--ranker-warmup", "0")
         let straight = try CommandRunner.run(arguments + ["--out", folder + "/straight"])
         #expect(straight.status == 0, "\(straight.stderr)")
-        let process = Process()
-        process.executableURL = CommandRunner.executable
-        process.arguments = arguments + ["--out", folder + "/killed"]
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        // The second cycle's retrieval has started to store passages and not finished.
-        let refresh = folder + "/killed/cycles/step-000003"
-        let deadline = Date().addingTimeInterval(300)
-        while process.isRunning && Date() < deadline
-            && !(FileManager.default.fileExists(atPath: refresh + "/index/store") && !FileManager.default.fileExists(atPath: refresh + "/negatives.tsv")) {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal, "the run finished before it could be killed")
+        // Killed while the second cycle's retrieval encodes the collection.
+        #expect(try CommandRunner.killWhileEncoding(arguments + ["--out", folder + "/killed"], refresh: folder + "/killed/cycles/step-000003"),
+                "the run finished before it could be killed")
         let resumed = try CommandRunner.run(arguments + ["--out", folder + "/killed", "--resume"])
         #expect(resumed.status == 0 && resumed.stderr.contains("resuming from step"), "\(resumed.stderr)")
         try same(folder + "/straight", folder + "/killed", "killed while encoding")
