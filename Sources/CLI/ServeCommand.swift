@@ -12,9 +12,10 @@ struct Serve: ParsableCommand {
         "retriever", "nprobe", "ef_search", "rerank", "rerank_depth", "fields"), answered in \
         `densekit search --json`'s shape; POST /v1/embed {"texts": [...]}; POST /v1/rerank \
         {"query": "...", "passages": [...]} (with --rerank); GET /v1/index; GET /health. \
-        Concurrent dense searches share encoder batches: a request waits at most --max-wait-ms \
-        for others; reranking is bounded by --max-rerank-pairs per request, and work that waits \
-        over --timeout behind others' is answered 503. Binds to 127.0.0.1 unless --host says otherwise; the index is opened \
+        Concurrent dense searches share encoder batches: those that arrive while one runs go \
+        in the next (--max-wait-ms makes a lone request wait for company). Reranking is bounded \
+        by --max-rerank-pairs per request, and work that waits over --timeout behind others' \
+        is answered 503. Binds to 127.0.0.1 unless --host says otherwise; the index is opened \
         read-only. SIGINT or SIGTERM finish the requests in flight, then exit 0. The OpenAPI \
         document is at GET /openapi.json (--openapi prints it).
         """)
@@ -33,8 +34,8 @@ struct Serve: ParsableCommand {
     var maxBody = 1 << 20
     @Option(name: .long, help: "Most queries (or texts, or passages) in one request.")
     var maxQueries = SearchService.Limits().maxItems
-    @Option(name: .long, help: "Longest wait, in milliseconds, for other requests to share an encoder batch.")
-    var maxWaitMs = 2.0
+    @Option(name: .long, help: "Longest wait, in milliseconds, for other requests to share an encoder batch (0: none; requests that arrive while one runs still share the next).")
+    var maxWaitMs = 0.0
     @Option(name: .long, help: "Most (query, passage) pairs one request may have reranked.")
     var maxRerankPairs = SearchService.Limits().maxRerankPairs
     @Option(name: .long, help: "Seconds a request's work may wait behind others' before it is answered 503.")

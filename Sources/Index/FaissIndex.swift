@@ -138,6 +138,14 @@ public final class FaissIndex: @unchecked Sendable {
         _ = cfaiss_set_omp_threads(Int32(max(1, count)))
     }
 
+    /// From how many queries at once a flat search computes its distances as one BLAS GEMM
+    /// (FAISS's default 20; below it, query by query). Process-wide. A server's micro-batches
+    /// are small: from 2 up, a batch reads the vectors once, not once per query (a lone query
+    /// is faster on the query-by-query path, which FAISS spreads over its OpenMP threads).
+    public static func setBLASThreshold(_ queries: Int) {
+        cfaiss_set_blas_threshold(Int32(max(1, queries)))
+    }
+
     static func check(_ rc: Int32, _ context: String) throws(IndexError) {
         guard rc != CFAISS_OK else { return }
         let message = String(cString: cfaiss_last_error())

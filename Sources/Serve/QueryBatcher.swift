@@ -3,8 +3,9 @@ import DensekitIndex
 import DensekitSearch
 import Foundation
 
-/// Micro-batching of concurrent dense searches: requests that arrive within `maxWait` of each
-/// other (or while the encoder is busy with earlier ones) are embedded in one encoder call and
+/// Micro-batching of concurrent dense searches: requests that arrive while the encoder is busy
+/// with earlier ones (or within `maxWait` of each other; 0 by default, so that a lone request
+/// starts at once) are embedded in one encoder call and
 /// searched in one FAISS call per distinct set of knobs, so that many small requests cost about
 /// what one batch of the same queries costs (`densekit search --queries`).
 ///
@@ -40,7 +41,7 @@ public final class QueryBatcher: @unchecked Sendable {
     /// The longest a request may wait before its batch starts; past it, a 503 (`ServeError.busy`).
     public let timeout: Duration
 
-    public init(searcher: Searcher, encode: EncodeOptions, maxWait: Duration = .milliseconds(2), maxBatch: Int = 256, timeout: Duration = .seconds(60)) {
+    public init(searcher: Searcher, encode: EncodeOptions, maxWait: Duration = .zero, maxBatch: Int = 256, timeout: Duration = .seconds(60)) {
         self.searcher = searcher
         self.encode = encode
         self.maxWait = maxWait

@@ -1,6 +1,7 @@
 #include "cfaiss_internal.hpp"
 
 #include <faiss/AutoTune.h>
+#include <faiss/utils/distances.h>
 
 #include <omp.h> // compat/omp.h: GCC's own lives where Swift's clang does not look
 
@@ -44,4 +45,8 @@ extern "C" int cfaiss_set_omp_threads(int threads) {
 
 extern "C" int cfaiss_omp_max_threads(void) {
     return omp_get_max_threads();
+}
+
+extern "C" void cfaiss_set_blas_threshold(int queries) {
+    faiss::distance_compute_blas_threshold = queries < 1 ? 1 : queries;
 }

@@ -146,6 +146,10 @@ int cfaiss_index_set_faiss_hnsw(cfaiss_index_t *index, int faiss_code);
 // rejected. For the whole process, set OMP_NUM_THREADS before it starts instead.
 int cfaiss_set_omp_threads(int threads);
 
+// FAISS's flat search computes distances with one BLAS GEMM when at least this many queries
+// come at once (FAISS's default is 20), else query by query; process-wide.
+void cfaiss_set_blas_threshold(int queries);
+
 // omp_get_max_threads for the calling thread.
 int cfaiss_omp_max_threads(void);
 
