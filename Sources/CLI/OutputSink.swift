@@ -12,10 +12,13 @@ final class OutputSink {
         if path == "-" {
             handle = FileHandle.standardOutput
         } else {
-            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-                throw ValidationErrorMessage("\(path): cannot be created for writing")
+            // open(2), truncating in place (FileManager.createFile renames a new file over the
+            // path: `-o /dev/null` became a regular file).
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else {
+                throw ValidationErrorMessage("\(path): cannot be created for writing: \(String(cString: strerror(errno)))")
             }
-            self.handle = handle
+            self.handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         }
     }
 

@@ -25,10 +25,13 @@ public final class RunWriter {
             try self.init(handle: .standardOutput, path: path, format: format, tag: tag)
             return
         }
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw CorpusError(path: path, line: 0, reason: "cannot be created for writing")
+        // open(2), truncating in place: FileManager.createFile replaces the path by renaming a
+        // new file over it, which turned `-o /dev/null` into a regular file (run as root).
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CorpusError(path: path, line: 0, reason: "cannot be created for writing: \(String(cString: strerror(errno)))")
         }
-        try self.init(handle: handle, path: path, format: format, tag: tag, ownsHandle: true)
+        try self.init(handle: FileHandle(fileDescriptor: descriptor, closeOnDealloc: true), path: path, format: format, tag: tag, ownsHandle: true)
     }
 
     /// Writes to an open `handle`; `path` only names it in messages. The handle is not closed.

@@ -90,6 +90,20 @@ import Testing
         #expect(try RunReader.read(path: marcoPath).run.rankings == ["q1": [RankedDoc(docId: "d3"), RankedDoc(docId: "d1")]])
     }
 
+    /// The writer truncates the path in place: a symbolic link (like a device such as
+    /// /dev/null) stays what it is, and the text goes where it points.
+    @Test func writerWritesThroughTheNameItIsGiven() throws {
+        let folder = try TestScratch.folder("run")
+        let target = folder.appendingPathComponent("target.tsv").path, link = folder.appendingPathComponent("link.tsv").path
+        try Data("old\n".utf8).write(to: URL(fileURLWithPath: target))
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        let writer = try RunWriter(path: link, format: .msmarco)
+        try writer.write(queryId: "q1", ranking: [RankedDoc(docId: "d1", score: 1)])
+        try writer.close()
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == target, "the link was replaced")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "q1\td1\t1\n")
+    }
+
     @Test func writerRefusesIdsThatWouldBreakTheFile() throws {
         let path = try TestScratch.folder("run").appendingPathComponent("run.trec").path
         let writer = try RunWriter(path: path, format: .trec)
