@@ -97,9 +97,7 @@ public struct RankerLogits: ScoreTargets, Equatable {
     /// - Throws: `invalidTargetShape` for a wrong count or an empty shape,
     ///   `invalidLogit` for a non-finite logit.
     public init(values: [Float], rows: Int, columns: Int) throws(LossInputError) {
-        guard rows > 0, columns > 0, values.count == rows * columns else {
-            throw .invalidTargetShape(count: values.count, rows: rows, columns: columns)
-        }
+        try Self.checkMatrixShape(count: values.count, rows: rows, columns: columns)
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw .invalidLogit(row: bad / columns, column: bad % columns, value: values[bad])
         }

@@ -16,9 +16,7 @@ public struct BinaryLabels: ScoreTargets, Equatable {
     /// - Throws: `invalidTargetShape` for a wrong count or an empty shape, `labelOutOfRange` for
     ///   a label below 0, above 1, or NaN.
     public init(values: [Float], rows: Int, columns: Int) throws(LossInputError) {
-        guard rows > 0, columns > 0, values.count == rows * columns else {
-            throw .invalidTargetShape(count: values.count, rows: rows, columns: columns)
-        }
+        try Self.checkMatrixShape(count: values.count, rows: rows, columns: columns)
         for (index, y) in values.enumerated() {
             // Both comparisons are false for NaN, so it is rejected too; infinities are out of range.
             guard y >= 0, y <= 1 else {

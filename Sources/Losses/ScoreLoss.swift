@@ -40,6 +40,14 @@ public protocol ScoreTargets: Sendable {
 }
 
 extension ScoreTargets {
+    /// Throws `LossInputError.invalidTargetShape` unless `count` values fill a non-empty
+    /// `rows x columns` matrix: the first check of every targets type's initialiser.
+    static func checkMatrixShape(count: Int, rows: Int, columns: Int) throws(LossInputError) {
+        guard rows > 0, columns > 0, count == rows * columns else {
+            throw .invalidTargetShape(count: count, rows: rows, columns: columns)
+        }
+    }
+
     /// Throws `LossInputError.targetsDoNotMatchScores` unless these targets have `scores`' shape.
     public func validateShape(for scores: ScoreMatrix) throws(LossInputError) {
         guard rows == scores.rows, columns == scores.columns else {

@@ -23,9 +23,7 @@ public struct TargetDistribution: ScoreTargets, Equatable {
     ///   `invalidTargetProbability` for a negative or non-finite entry, `targetRowSum` for a row
     ///   that does not sum to 1 within `sumTolerance`.
     public init(values: [Float], rows: Int, columns: Int) throws(LossInputError) {
-        guard rows > 0, columns > 0, values.count == rows * columns else {
-            throw .invalidTargetShape(count: values.count, rows: rows, columns: columns)
-        }
+        try Self.checkMatrixShape(count: values.count, rows: rows, columns: columns)
         for i in 0..<rows {
             var sum = 0.0
             for j in 0..<columns {

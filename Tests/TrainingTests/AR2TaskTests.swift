@@ -119,6 +119,9 @@ import Testing
         #expect(stages.map(\.stageSteps) == [4, 4, 4, 4, 2, 2, 3, 3, 3, 2, 2, 3, 3, 3])
         #expect((0...2).map(options.cycleStart) == [0, 9, 14])
         #expect((1...14).filter(options.endsWarmupOrCycle) == [4, 9, 14])
+        // Ranker steps among the first n, in closed form, as counted one by one.
+        #expect((0...16).map { options.rankerSteps(before: $0) } == (0...16).map { n in stages.prefix(n).filter(\.stage.trainsRanker).count })
+        #expect(options.rankerSteps(before: 9) == 6)
         options.rankerWarmupSteps = 0
         #expect((1...10).filter(options.endsWarmupOrCycle) == [5, 10])
         #expect((0...2).map(options.cycleStart) == [0, 5, 10])
