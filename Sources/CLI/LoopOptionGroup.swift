@@ -40,8 +40,9 @@ struct RunOptionGroup: ParsableArguments {
 
     /// Resumes when asked, trains with progress lines on stderr, prints where the model went.
     func run<Task: TrainingTask>(_ trainer: Trainer<Task>, evaluate: ((Task.Model) throws -> String)?,
+                                 observe: ((Trainer<Task>.StepReport) -> Void)? = nil,
                                  line: ((Trainer<Task>.StepReport) -> String)? = nil) throws {
-        try LoopOptionGroup.run(trainer, resume: resume, quiet: quiet, out: out, evaluate: evaluate, line: line)
+        try LoopOptionGroup.run(trainer, resume: resume, quiet: quiet, out: out, evaluate: evaluate, observe: observe, line: line)
     }
 }
 
@@ -106,11 +107,13 @@ struct LoopOptionGroup: ParsableArguments {
 
     /// The run itself (`RunOptionGroup.run`).
     ///
-    /// - Parameter line: the progress line after a step (default: step, loss, |grad|, lr,
-    ///   rates and ETA of the whole run); it is printed at most every 0.5 s on a terminal and
-    ///   every 10 s otherwise.
+    /// - Parameters:
+    ///   - observe: sees every step's report (a line's rates must count the steps it does not print).
+    ///   - line: the progress line after a step (default: step, loss, |grad|, lr, rates and ETA
+    ///     of the whole run); it is printed at most every 0.5 s on a terminal and every 10 s otherwise.
     static func run<Task: TrainingTask>(_ trainer: Trainer<Task>, resume: Bool, quiet: Bool, out: String,
                                         evaluate: ((Task.Model) throws -> String)?,
+                                        observe: ((Trainer<Task>.StepReport) -> Void)? = nil,
                                         line: ((Trainer<Task>.StepReport) -> String)? = nil) throws {
         if resume {
             if let step = try trainer.resume() { warn("train: resuming from step \(step)") } else { warn("train: no checkpoint in \(out); starting fresh") }
@@ -121,6 +124,7 @@ struct LoopOptionGroup: ParsableArguments {
         let killAfter = ProcessInfo.processInfo.environment[Self.killAfterStepVariable].flatMap { Int($0) }
         try trainer.train(progress: { report in
             if report.step == killAfter { kill(getpid(), SIGKILL) }
+            observe?(report)
             guard !quiet else { return }
             let now = Date()
             guard now.timeIntervalSince(lastPrinted) >= (interactive ? 0.5 : 10) || report.step == report.totalSteps else { return }

@@ -159,7 +159,7 @@ extension Train {
             let trainer = try Trainer(task: task, output: URL(fileURLWithPath: out))
             warn("train: AR2, \(data.queryIds.count) training queries, \(data.passages.count) passages; \(warmup > 0 ? "\(warmup) ranker warm-up steps, then " : "")\(cycles) cycles of \(rankerSteps) ranker + \(retrieverSteps) retriever steps, \(batchSize) queries x \(candidates) passages")
             let progress = AR2ProgressLine(options: options, finalRetrieval: evaluation != nil)
-            try control.run(trainer, evaluate: nil, line: { progress.line($0) })
+            try control.run(trainer, evaluate: nil, observe: { progress.record($0) }, line: { progress.line($0) })
             // The run's end is a cycle's end: score the final models (a stop inside a cycle is not).
             if options.endsWarmupOrCycle(afterSteps: trainer.step) && trainer.step > options.rankerWarmupSteps {
                 try cycleSource.evaluateFinal(step: trainer.step, saveRetriever: { try task.retriever.save(to: ModelFolder($0)) })
@@ -185,20 +185,29 @@ final class AR2ProgressLine {
         self.finalRetrieval = finalRetrieval
     }
 
-    func line<Task>(_ report: Trainer<Task>.StepReport) -> String {
+    /// Counts one step's time: towards its kind's rate, or as the retrieval a cycle's first step does.
+    func record<Task>(_ report: Trainer<Task>.StepReport) {
         let index = report.step - 1, done = options.position(atStep: index)
         let ranker = done.stage.trainsRanker
-        func perStep(_ ranker: Bool) -> Double? { steps[ranker].map { seconds[ranker, default: 0] / Double($0) } }
         if index == options.cycleStart(done.cycle) {
             retrievalSeconds = max(0, report.seconds - (perStep(ranker) ?? 0))
         } else {
             seconds[ranker, default: 0] += report.seconds
             steps[ranker, default: 0] += 1
         }
+    }
+
+    private func perStep(_ ranker: Bool) -> Double? { steps[ranker].map { seconds[ranker, default: 0] / Double($0) } }
+
+    /// The line after step `report.step` (recorded before).
+    func line<Task>(_ report: Trainer<Task>.StepReport) -> String {
+        let done = options.position(atStep: report.step - 1)
+        let ranker = done.stage.trainsRanker
         let fallback = perStep(ranker) ?? perStep(!ranker) ?? report.seconds
-        let left = (report.step..<report.totalSteps).reduce(into: [false: 0, true: 0]) { $0[options.stage(atStep: $1).trainsRanker, default: 0] += 1 }
+        let rankerLeft = options.rankerSteps(before: report.totalSteps) - options.rankerSteps(before: report.step)
+        let retrieverLeft = report.totalSteps - report.step - rankerLeft
         let retrievals = (1..<max(1, options.cycles)).filter { options.cycleStart($0) >= report.step }.count + (finalRetrieval ? 1 : 0)
-        let run = Double(left[true, default: 0]) * (perStep(true) ?? fallback) + Double(left[false, default: 0]) * (perStep(false) ?? fallback)
+        let run = Double(rankerLeft) * (perStep(true) ?? fallback) + Double(retrieverLeft) * (perStep(false) ?? fallback)
             + Double(retrievals) * (retrievalSeconds ?? 0)
         let stage = Double(done.stageSteps - done.step - 1) * (perStep(ranker) ?? fallback)
         let cycle = done.stage == .rankerWarmup ? "warm-up" : "cycle \(done.cycle + 1)/\(options.cycles)"

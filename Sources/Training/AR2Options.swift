@@ -81,6 +81,13 @@ public struct AR2Options: TaskOptions {
     /// Which model step `index` trains.
     public func stage(atStep index: Int) -> AR2Stage { position(atStep: index).stage }
 
+    /// How many of the first `steps` steps train the ranker (warm-up included); the rest
+    /// train the retriever. Closed form, for ETAs that weigh each kind of step by its cost.
+    public func rankerSteps(before steps: Int) -> Int {
+        let steps = min(max(0, steps), totalSteps), inCycles = max(0, steps - rankerWarmupSteps), length = max(1, cycleLength)
+        return min(steps, rankerWarmupSteps) + inCycles / length * rankerSteps + min(inCycles % length, rankerSteps)
+    }
+
     /// Whether the run has a checkpoint after `steps` steps: at the end of the warm-up and of
     /// each cycle, where a resumed run needs nothing but the next cycle's retrieval.
     public func endsWarmupOrCycle(afterSteps steps: Int) -> Bool {
