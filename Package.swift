@@ -89,7 +89,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
-            name: "CLITests", dependencies: ["DensekitCLI", "DensekitStore", "DensekitTestSupport"], path: "Tests/CLITests"
+            name: "CLITests", dependencies: ["DensekitCLI", "DensekitStore", "DensekitTraining", "DensekitTestSupport"], path: "Tests/CLITests"
         ),
         .testTarget(
             name: "ServeTests", dependencies: ["DensekitServe", "DensekitSearch", "DensekitIndex", "DensekitEncoder", "DensekitTestSupport"], path: "Tests/ServeTests"

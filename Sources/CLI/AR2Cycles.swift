@@ -83,6 +83,8 @@ final class AR2Cycles: NegativeSource {
     let keepCycles: Int
     /// The ranker as it is now (the task's).
     var ranker: () -> CrossEncoder = { preconditionFailure("AR2Cycles.ranker not set") }
+    /// Records an evaluation (after `step` steps) in the run's training log.
+    var record: (_ step: Int, _ result: AR2Evaluation.Result) throws -> Void = { _, _ in }
     let log: (String) -> Void
 
     init(refresh: NegativeRefresh, options: AR2Options, evaluation: AR2Evaluation?, keepCycles: Int, log: @escaping (String) -> Void) {
@@ -125,6 +127,7 @@ final class AR2Cycles: NegativeSource {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(result).write(to: file, options: .atomic)
+        try record(step, result)
         log("\(label) (step \(step)): \(result.line)")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DensekitEvaluation
 import DensekitEncoder
 import DensekitTraining
 import Foundation
@@ -39,10 +40,11 @@ struct RunOptionGroup: ParsableArguments {
     }
 
     /// Resumes when asked, trains with progress lines on stderr, prints where the model went.
-    func run<Task: TrainingTask>(_ trainer: Trainer<Task>, evaluate: ((Task.Model) throws -> String)?,
+    func run<Task: TrainingTask>(_ trainer: Trainer<Task>, evaluate: ((Task.Model) throws -> Evaluation)?, evaluateFirst: Bool = false,
                                  observe: ((Trainer<Task>.StepReport) -> Void)? = nil,
                                  line: ((Trainer<Task>.StepReport) -> String)? = nil) throws {
-        try LoopOptionGroup.run(trainer, resume: resume, quiet: quiet, out: out, evaluate: evaluate, observe: observe, line: line)
+        try LoopOptionGroup.run(trainer, resume: resume, quiet: quiet, out: out, evaluate: evaluate, evaluateFirst: evaluateFirst,
+                                observe: observe, line: line)
     }
 }
 
@@ -101,8 +103,8 @@ struct LoopOptionGroup: ParsableArguments {
     }
 
     /// Resumes when asked, trains with progress lines on stderr, prints where the model went.
-    func run<Task: TrainingTask>(_ trainer: Trainer<Task>, evaluate: ((Task.Model) throws -> String)?) throws {
-        try control.run(trainer, evaluate: evaluate)
+    func run<Task: TrainingTask>(_ trainer: Trainer<Task>, evaluate: ((Task.Model) throws -> Evaluation)?, evaluateFirst: Bool = false) throws {
+        try control.run(trainer, evaluate: evaluate, evaluateFirst: evaluateFirst)
     }
 
     /// The run itself (`RunOptionGroup.run`).
@@ -112,7 +114,7 @@ struct LoopOptionGroup: ParsableArguments {
     ///   - line: the progress line after a step (default: step, loss, |grad|, lr, rates and ETA
     ///     of the whole run); it is printed at most every 0.5 s on a terminal and every 10 s otherwise.
     static func run<Task: TrainingTask>(_ trainer: Trainer<Task>, resume: Bool, quiet: Bool, out: String,
-                                        evaluate: ((Task.Model) throws -> String)?,
+                                        evaluate: ((Task.Model) throws -> Evaluation)?, evaluateFirst: Bool = false,
                                         observe: ((Trainer<Task>.StepReport) -> Void)? = nil,
                                         line: ((Trainer<Task>.StepReport) -> String)? = nil) throws {
         if resume {
@@ -136,7 +138,7 @@ struct LoopOptionGroup: ParsableArguments {
                               rate * Double(report.examplesPerStep), Progress.clock(Double(report.totalSteps - report.step) / max(rate, 1e-9)))
             }()
             FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + text + (interactive ? "" : "\n")).utf8))
-        }, evaluate: evaluate, log: { warn(($0.isEmpty ? "" : "\n") + "train: " + $0) })
+        }, evaluate: evaluate, evaluateFirst: evaluateFirst, log: { warn(($0.isEmpty ? "" : "\n") + "train: " + $0) })
         print("\(out): trained model after \(trainer.step) of \(trainer.options.loop.totalSteps) steps (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)")
     }
 

@@ -157,6 +157,10 @@ extension Train {
             cycleSource.ranker = { [unowned task] in task.ranker }
             task.candidateSource = cycleSource
             let trainer = try Trainer(task: task, output: URL(fileURLWithPath: out))
+            cycleSource.record = { [unowned trainer] step, result in
+                try trainer.trainingLog?.append(TrainingLog.Record(step: step, evaluation: result.retriever, model: "retriever"))
+                try trainer.trainingLog?.append(TrainingLog.Record(step: step, evaluation: result.ranker.filter { $0.key != "depth" }, model: "ranker"))
+            }
             warn("train: AR2, \(data.queryIds.count) training queries, \(data.passages.count) passages; \(warmup > 0 ? "\(warmup) ranker warm-up steps, then " : "")\(cycles) cycles of \(rankerSteps) ranker + \(retrieverSteps) retriever steps, \(batchSize) queries x \(candidates) passages")
             let progress = AR2ProgressLine(options: options, finalRetrieval: evaluation != nil)
             try control.run(trainer, evaluate: nil, observe: { progress.record($0) }, line: { progress.line($0) })

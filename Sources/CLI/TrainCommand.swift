@@ -103,17 +103,16 @@ struct Train: ParsableCommand {
             trainer.task.negativeSource = try refreshOptions.makeSource(
                 negatives: negatives, data: data, collection: trainingData.collection, out: loopOptions.out,
                 encode: EncodeOptions(batchSize: 32, threads: modelOptions.threads, maxLength: passageMaxLength), quiet: loopOptions.quiet)
-            var evaluate: ((DualEncoder) throws -> String)?
+            var evaluate: ((DualEncoder) throws -> Evaluation)?
             if let evalQueries, let evalQrels {
                 var evaluator = try RetrievalEvaluator(collection: evalCollection ?? trainingData.collection, queries: evalQueries, qrels: evalQrels,
                                                        metrics: try Metric.parseList("MRR@10,R@10,nDCG@10"))
                 evaluator.queryMaxLength = queryMaxLength
                 evaluator.passageMaxLength = passageMaxLength
                 evaluate = { try evaluator.evaluate($0) }
-                warn("train: before training: \(try evaluator.evaluate(base))")
             }
             warn("train: \(data.queryIds.count) training queries, \(data.passages.count) passages; \(options.totalSteps) steps of \(options.batchSize) (\(perEpoch) per epoch), loss \(loss.rawValue)")
-            try loopOptions.run(trainer, evaluate: evaluate)
+            try loopOptions.run(trainer, evaluate: evaluate, evaluateFirst: true)
         }
     }
 }
@@ -205,17 +204,17 @@ extension Train {
 
             let task = try CrossEncoderTask(base: base, data: data, options: options)
             let trainer = try Trainer(task: task, output: URL(fileURLWithPath: loopOptions.out))
-            var evaluate: ((CrossEncoder) throws -> String)?
+            var evaluate: ((CrossEncoder) throws -> Evaluation)?
             if let evalQueries, let evalQrels, let evalRun {
                 var evaluator = try RerankEvaluator(run: evalRun, queries: evalQueries, qrels: evalQrels, collection: evalCollection ?? trainingData.collection,
                                                     depth: evalDepth, metrics: try Metric.parseList("MRR@10,R@10,nDCG@10"))
                 evaluator.options = EncodeOptions(batchSize: 32, threads: threads, maxLength: maxLength)
                 evaluate = { try evaluator.evaluate($0) }
-                warn("train: first stage (top \(evalDepth) of \(evalRun)): \(evaluator.baseline())")
-                if try folder.kind() == .crossEncoder { warn("train: before training: \(try evaluator.evaluate(task.model))") }
+                warn("train: first stage (top \(evalDepth) of \(evalRun)): \(evaluator.baseline().meansLine)")
             }
             warn("train: \(data.queryIds.count) training queries, \(data.passages.count) passages; \(options.totalSteps) steps of \(batchSize) queries x \(groupSize) passages (\(perEpoch) per epoch), loss \(loss.rawValue)")
-            try loopOptions.run(trainer, evaluate: evaluate)
+            // A fresh classification head ranks at random: nothing to score before training.
+            try loopOptions.run(trainer, evaluate: evaluate, evaluateFirst: try folder.kind() == .crossEncoder)
         }
     }
 }

@@ -33,4 +33,14 @@ public struct Evaluation: Sendable {
     public func mean(of metric: Metric) -> Double? {
         metrics.firstIndex(of: metric).map { means[$0] }
     }
+
+    /// Each metric's name (`Metric.description`) and mean: what training logs record.
+    public var meansByName: [String: Double] {
+        Dictionary(zip(metrics.map(\.description), means), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The means on one line, in report order: `MRR@10 0.5599, R@10 0.7703`.
+    public var meansLine: String {
+        zip(metrics, means).map { "\($0.description) \(String(format: "%.4f", $1))" }.joined(separator: ", ")
+    }
 }

@@ -46,18 +46,17 @@ public struct RerankEvaluator {
     }
 
     /// The first stage's top `depth`, scored: the "before" of reranking.
-    public func baseline() -> String {
-        format(Run(rankings: Dictionary(uniqueKeysWithValues: rankings.map { ($0.queryId, $0.passageIds.map { RankedDoc(docId: $0) }) })))
+    public func baseline() -> Evaluation {
+        score(Run(rankings: Dictionary(uniqueKeysWithValues: rankings.map { ($0.queryId, $0.passageIds.map { RankedDoc(docId: $0) }) })))
     }
 
     /// The metrics' means after `model` reranks the first stage's top `depth`.
-    public func evaluate(_ model: CrossEncoder) throws -> String {
+    public func evaluate(_ model: CrossEncoder) throws -> Evaluation {
         let reranked = try model.rerank(rankings: rankings, depth: depth, queries: queries, passages: passages, options: options)
-        return format(Run(rankings: Dictionary(uniqueKeysWithValues: reranked.map { ($0.queryId, $0.ranked.map { RankedDoc(docId: $0.id, score: $0.score) }) })))
+        return score(Run(rankings: Dictionary(uniqueKeysWithValues: reranked.map { ($0.queryId, $0.ranked.map { RankedDoc(docId: $0.id, score: $0.score) }) })))
     }
 
-    private func format(_ run: Run) -> String {
-        let evaluation = Evaluator(qrels: qrels, metrics: metrics).evaluate(run)
-        return zip(metrics, evaluation.means).map { "\($0.description) \(String(format: "%.4f", $1))" }.joined(separator: ", ")
+    private func score(_ run: Run) -> Evaluation {
+        Evaluator(qrels: qrels, metrics: metrics).evaluate(run)
     }
 }

@@ -38,13 +38,13 @@ public struct RetrievalEvaluator {
         self.metrics = metrics
     }
 
-    /// The metrics' means for `model`, formatted as `MRR@10 0.5599, R@10 0.7703`.
-    public func evaluate(_ model: SentenceEncoder, k: Int = 100) throws -> String {
+    /// The metrics' means for `model` (`Evaluation.meansLine` prints them).
+    public func evaluate(_ model: SentenceEncoder, k: Int = 100) throws -> Evaluation {
         try evaluate(DualEncoder(tied: model), k: k)
     }
 
     /// The metrics' means for queries embedded by `model.query` and passages by `model.passage`.
-    public func evaluate(_ model: DualEncoder, k: Int = 100) throws -> String {
+    public func evaluate(_ model: DualEncoder, k: Int = 100) throws -> Evaluation {
         let p = model.passage.encode(passages, options: EncodeOptions(batchSize: 64, maxLength: passageMaxLength))
         let q = model.query.encode(queries, options: EncodeOptions(batchSize: 64, maxLength: queryMaxLength))
         let index = ExactSearch(dimension: model.passage.dimension)
@@ -58,7 +58,6 @@ public struct RetrievalEvaluator {
                 return label >= 0 ? RankedDoc(docId: passageIds[label], score: Double(scores[row * depth + r])) : nil
             }
         }
-        let evaluation = Evaluator(qrels: qrels, metrics: metrics).evaluate(run)
-        return zip(metrics, evaluation.means).map { "\($0.description) \(String(format: "%.4f", $1))" }.joined(separator: ", ")
+        return Evaluator(qrels: qrels, metrics: metrics).evaluate(run)
     }
 }

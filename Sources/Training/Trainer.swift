@@ -1,4 +1,5 @@
 import DensekitEncoder
+import DensekitEvaluation
 import DensekitTensor
 import Foundation
 
@@ -11,7 +12,8 @@ import Foundation
 /// (`ModelFolder.checkpoint(step:in:)`), each a loadable model plus `optimizer.safetensors`
 /// (AdamW moments) and `trainer-state.json` (step, sampler state with its RNG, options, loss
 /// history), written last, from which `resume` continues exactly: a resumed run's weights equal
-/// the uninterrupted run's bit for bit.
+/// the uninterrupted run's bit for bit. `train.jsonl` (`TrainingLog`) records every step and
+/// evaluation; a resumed run continues it from its checkpoint's step.
 public final class Trainer<Task: TrainingTask> {
     /// What one step did, for progress lines.
     public struct StepReport: Sendable {
@@ -46,6 +48,8 @@ public final class Trainer<Task: TrainingTask> {
     public private(set) var step = 0
     private var losses: [Float] = []
     private var lastCheckpoint: String?
+    /// `output/train.jsonl`, open while `train` runs (and after it, for a task's last records).
+    public private(set) var trainingLog: TrainingLog?
 
     /// A loop training `task`, writing to `output`.
     /// - Throws: `TrainingError.invalidOption` for a plan with no steps.
@@ -95,10 +99,20 @@ public final class Trainer<Task: TrainingTask> {
     /// - Parameters:
     ///   - progress: called after every step; throwing from it stops training there.
     ///   - evaluate: called at each checkpoint and at the end with the current model; its
-    ///     result (e.g. dev MRR@10) goes to `log`.
+    ///     means (e.g. dev MRR@10) go to `log` and to `train.jsonl` (`trainingLog`).
+    ///   - evaluateFirst: also evaluate the model before the first step (not on resume).
     /// - Throws: `TrainingError.diverged` when the loss or gradient norm is not finite.
-    public func train(progress: (StepReport) throws -> Void = { _ in }, evaluate: ((Task.Model) throws -> String)? = nil,
-                      log: (String) -> Void = { _ in }) throws {
+    public func train(progress: (StepReport) throws -> Void = { _ in }, evaluate: ((Task.Model) throws -> Evaluation)? = nil,
+                      evaluateFirst: Bool = false, log: (String) -> Void = { _ in }) throws {
+        let trainingLog = try TrainingLog(folder: output, continuingAt: step)
+        self.trainingLog = trainingLog
+        func evaluateNow(_ label: String) throws {
+            guard let evaluate else { return }
+            let evaluation = try evaluate(task.model)
+            try trainingLog.append(TrainingLog.Record(step: step, evaluation: evaluation.meansByName))
+            log("\(label): \(evaluation.meansLine)")
+        }
+        if step == 0 && evaluateFirst { try evaluateNow("before training") }
         let loop = self.loop
         let vectors = task.parameterVectors
         let schedules = task.schedules(loop: loop)
@@ -150,17 +164,19 @@ public final class Trainer<Task: TrainingTask> {
             phases.optimizer = lap()
             step += 1
             losses.append(value)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - stepStarted) / 1e9
+            try trainingLog.append(TrainingLog.Record(step: step, loss: value, lr: rate, gradNorm: clip.norm, seconds: seconds,
+                                                      itemsPerSecond: Double(task.examplesPerStep) / max(seconds, 1e-9)))
             try progress(StepReport(step: step, totalSteps: loop.totalSteps, loss: value, gradientNorm: clip.norm, learningRate: rate,
-                                    seconds: Double(DispatchTime.now().uptimeNanoseconds - stepStarted) / 1e9,
-                                    examplesPerStep: task.examplesPerStep, phases: phases))
+                                    seconds: seconds, examplesPerStep: task.examplesPerStep, phases: phases))
             if (loop.checkpointEvery > 0 && step % loop.checkpointEvery == 0) || task.checkpoints(afterSteps: step), step < lastStep, !overBudget() {
                 try saveCheckpoint()
-                if let evaluate { log("step \(step): \(try evaluate(task.model))") }
+                try evaluateNow("step \(step)")
             }
         }
         try saveCheckpoint()
         try task.saveModel(to: ModelFolder(output))
-        if let evaluate { log("final (step \(step)): \(try evaluate(task.model))") }
+        try evaluateNow("final (step \(step))")
     }
 
     /// Writes `checkpoint-STEP/`: model, optimizer moments, then the state file last, so a

@@ -1,4 +1,5 @@
 import DensekitTestSupport
+import DensekitTraining
 import Foundation
 import Testing
 
@@ -83,6 +84,14 @@ import Testing
         let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/cycles/step-000004.evaluation.json"))) as? [String: [String: Double]]
         #expect(saved?["retriever"]?["MRR@10"].map { (0...1).contains($0) } == true && saved?["ranker"]?["depth"] == 5, "\(String(describing: saved))")
         #expect(FileManager.default.fileExists(atPath: out + "/checkpoint-1/ranker/model.safetensors"), "a checkpoint where the warm-up ends")
+        // train.jsonl: 7 steps, and each evaluation once per model.
+        let log = try TrainingLog.read(URL(fileURLWithPath: out + "/" + TrainingLog.fileName))
+        #expect(log.filter { !$0.isEvaluation }.map(\.step) == Array(1...7))
+        let scored = log.filter(\.isEvaluation)
+        #expect(scored.map(\.step) == [0, 0, 4, 4, 7, 7] && scored.map(\.model) == Array(repeating: ["retriever", "ranker"], count: 3).flatMap { $0 })
+        // (JSONSerialization may read the last bit of a double differently from JSONDecoder.)
+        func near(_ a: Double?, _ b: Double?) -> Bool { a != nil && b != nil && abs(a! - b!) < 1e-12 }
+        #expect(near(scored[2].evaluation?["MRR@10"], saved?["retriever"]?["MRR@10"]) && near(scored[3].evaluation?["MRR@10"], saved?["ranker"]?["MRR@10"]), "\(scored)")
     }
 
     /// Killed with SIGKILL inside each stage (warm-up, ranker, retriever) and resumed: the same
@@ -101,6 +110,10 @@ import Testing
             let resumed = try CommandRunner.run(arguments + ["--out", out, "--resume"])
             #expect(resumed.status == 0 && resumed.stdout.contains("after 10 of 10 steps"), "step \(killAfter): \(resumed.stderr)")
             try same(folder + "/straight", out, "killed after step \(killAfter)")
+            // Its log holds every step once, with the uninterrupted run's losses.
+            let log = try TrainingLog.read(URL(fileURLWithPath: out + "/" + TrainingLog.fileName))
+            let whole = try TrainingLog.read(URL(fileURLWithPath: folder + "/straight/" + TrainingLog.fileName))
+            #expect(log.map(\.step) == Array(1...10) && log.map(\.loss) == whole.map(\.loss), "step \(killAfter): \(log.map(\.step))")
         }
     }
 

@@ -1,4 +1,5 @@
 import DensekitTestSupport
+import DensekitTraining
 import Foundation
 import Testing
 
@@ -38,6 +39,16 @@ import Testing
         #expect(train.status == 0, "\(train.stderr)")
         // Dev metrics before training, at the checkpoint of step 2 and at the end.
         #expect(train.stderr.components(separatedBy: "MRR@10 ").count - 1 == 3, "\(train.stderr)")
+        // train.jsonl: the three steps and the three evaluations, with the printed figures.
+        let log = try TrainingLog.read(URL(fileURLWithPath: out + "/" + TrainingLog.fileName))
+        #expect(log.filter { !$0.isEvaluation }.map(\.step) == [1, 2, 3])
+        let evaluations = log.filter(\.isEvaluation)
+        #expect(evaluations.map(\.step) == [0, 2, 3])
+        for evaluation in evaluations {
+            let mrr = String(format: "MRR@10 %.4f", evaluation.evaluation?["MRR@10"] ?? -1)
+            #expect(train.stderr.contains(mrr), "\(mrr) in \(train.stderr)")
+            #expect(Set(evaluation.evaluation?.keys.map { $0 } ?? []) == ["MRR@10", "R@10", "nDCG@10"])
+        }
         #expect(FileManager.default.fileExists(atPath: out + "/checkpoint-2/towers.json"))
         #expect(train.stdout.contains("after 3 of 3 steps"), "\(train.stdout)")
         #expect(FileManager.default.fileExists(atPath: out + "/towers.json"))

@@ -84,10 +84,19 @@ import Testing
             })
         }
         #expect(stepsSeen == 4)
+        let logFile = output.appendingPathComponent(TrainingLog.fileName)
+        #expect(try TrainingLog.read(logFile).map(\.step) == [1, 2, 3, 4])
         let second = try trainer(options(steps: 6, checkpointEvery: 3), output: output)
         #expect(try second.resume() == 3)
         try second.train()
         #expect(weights(second) == weights(straight))
+        // The log holds each step once (step 4 of the interrupted run is gone), with the
+        // figures of the uninterrupted run.
+        let resumed = try TrainingLog.read(logFile), whole = try TrainingLog.read(straight.output.appendingPathComponent(TrainingLog.fileName))
+        #expect(resumed.map(\.step) == [1, 2, 3, 4, 5, 6])
+        #expect(resumed.map(\.loss) == whole.map(\.loss))
+        #expect(resumed.map(\.lr) == whole.map(\.lr))
+        #expect(resumed.allSatisfy { ($0.itemsPerSecond ?? 0) > 0 && $0.gradNorm != nil && !$0.isEvaluation })
     }
 
     @Test func divergenceStopsAndNamesTheLastCheckpoint() throws {
