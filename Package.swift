@@ -12,7 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "densekit", targets: ["DensekitCLI"]),
-        .library(name: "Densekit", targets: ["DensekitCorpus", "DensekitTokenizer", "DensekitTensor", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch", "DensekitEvaluation", "DensekitLosses", "DensekitTraining"]),
+        .library(name: "Densekit", targets: ["DensekitCorpus", "DensekitTokenizer", "DensekitTensor", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch", "DensekitEvaluation", "DensekitLosses", "DensekitTraining", "DensekitReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -71,11 +71,13 @@ let package = Package(
             ],
             path: "Sources/Serve"
         ),
+        // Reports read what evaluation scores and training logs: the top of the pipeline, beside the CLI.
+        .target(name: "DensekitReport", dependencies: ["DensekitCorpus", "DensekitEvaluation", "DensekitTraining"], path: "Sources/Report"),
         .executableTarget(
             name: "DensekitCLI",
             dependencies: [
                 "DensekitCorpus", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitSearch", "DensekitEvaluation", "DensekitLosses", "DensekitTraining",
-                "DensekitServe",
+                "DensekitServe", "DensekitReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"
@@ -94,6 +96,7 @@ let package = Package(
         .testTarget(
             name: "ServeTests", dependencies: ["DensekitServe", "DensekitSearch", "DensekitIndex", "DensekitEncoder", "DensekitTestSupport"], path: "Tests/ServeTests"
         ),
+        .testTarget(name: "ReportTests", dependencies: ["DensekitReport", "DensekitEvaluation", "DensekitTraining", "DensekitTestSupport"], path: "Tests/ReportTests"),
         .testTarget(name: "CorpusTests", dependencies: ["DensekitCorpus", "DensekitTestSupport"], path: "Tests/CorpusTests"),
         .testTarget(
             name: "TrainingTests", dependencies: ["DensekitTraining", "DensekitLosses", "DensekitEncoder", "DensekitTensor", "DensekitTestSupport"], path: "Tests/TrainingTests"

@@ -15,7 +15,7 @@ struct Densekit: ParsableCommand {
         (scripts/fetch-model.sh puts it there).
         """,
         version: "0.1.0",
-        subcommands: [Embed.self, Index.self, Search.self, Serve.self, Rerank.self, Fuse.self, Eval.self, Mine.self, Train.self, Nearest.self, Model.self, Bench.self, SystemInfo.self, XMCCommand.self]
+        subcommands: [Embed.self, Index.self, Search.self, Serve.self, Rerank.self, Fuse.self, Eval.self, Report.self, Mine.self, Train.self, Nearest.self, Model.self, Bench.self, SystemInfo.self, XMCCommand.self]
     )
 
     static func main() {

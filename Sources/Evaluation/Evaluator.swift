@@ -64,6 +64,28 @@ public struct Evaluator: Sendable {
             perQuery: rows, queriesMissingFromRun: missing, ignoredRunQueries: ignored, duplicateDocuments: duplicates)
     }
 
+    /// Mean recall at every cutoff 1...`depth` at once: element k - 1 is R@k as `evaluate`
+    /// computes it (same counted queries, repeats dropped, a missing query 0), in one pass over
+    /// each ranking instead of one per cutoff.
+    public func recallCurve(_ run: Run, depth: Int) -> [Double] {
+        guard depth > 0 else { return [] }
+        var found = [Double](repeating: 0, count: depth)  // per rank, the relevant share found there, summed over queries
+        var seen = Set<String>(), relevances: [Int] = []
+        let reader = Evaluator(qrels: [:], metrics: [.recall(cutoff: depth)])
+        for queryId in queryIds {
+            guard let query = judged[queryId], let ranking = run.rankings[queryId] else { continue }
+            _ = reader.judge(ranking, query: query, seen: &seen, into: &relevances)
+            for (rank, relevance) in relevances.enumerated() where relevance > 0 { found[rank] += 1 / Double(query.relevantCount) }
+        }
+        var curve = [Double](repeating: 0, count: depth), sum = 0.0
+        let count = Double(max(1, queryIds.count))
+        for k in 0..<depth {
+            sum += found[k]
+            curve[k] = sum / count
+        }
+        return curve
+    }
+
     /// The values of one query's ranking, in `metrics` order; nil when the query is not counted
     /// (not in the qrels, or without relevant documents).
     public func scores(queryId: String, ranking: [RankedDoc]) -> [Double]? {

@@ -66,4 +66,20 @@ import Testing
         #expect(result.mean(of: .mrr(cutoff: 10)) == 0.5)
         #expect(result.mean(of: .map) == nil)
     }
+
+    /// The recall curve is R@k for every k, as `evaluate` computes each: repeats dropped, a
+    /// query missing from the run 0, unjudged run queries ignored.
+    @Test func recallCurveEqualsRecallAtEachCutoff() throws {
+        let qrels: Qrels = ["q1": ["a": 1, "b": 2, "c": 0], "q2": ["d": 1], "q3": ["e": 1], "q4": ["x": 0]]
+        let run = Toy.run(["q1": ["z", "a", "a", "c", "y", "b"], "q2": ["w", "v", "u", "d"], "q9": ["a"], "q4": ["x"]])
+        let evaluator = Evaluator(qrels: qrels, metrics: [])
+        let curve = evaluator.recallCurve(run, depth: 8)
+        #expect(curve.count == 8)
+        for k in 1...8 {
+            let expected = try Toy.evaluate(qrels, run, "R@\(k)").means[0]
+            #expect(abs(curve[k - 1] - expected) < 1e-12, "R@\(k): \(curve[k - 1]) vs \(expected)")
+        }
+        // q1: a at rank 2 (of 2 relevant), b at rank 5 after the repeat of a; q2: d at 4; q3 missing.
+        #expect(abs(curve[1] - 0.5 / 3) < 1e-12 && abs(curve[4] - 2.0 / 3) < 1e-12)
+    }
 }

@@ -16,9 +16,7 @@ enum Toy {
     }
 
     /// The means by canonical metric name.
-    static func means(_ evaluation: Evaluation) -> [String: Double] {
-        Dictionary(uniqueKeysWithValues: zip(evaluation.metrics.map(\.description), evaluation.means))
-    }
+    static func means(_ evaluation: Evaluation) -> [String: Double] { evaluation.meansByName }
 
     static func file(_ text: String, name: String) throws -> String {
         let folder = try TestScratch.folder("eval")

@@ -19,7 +19,9 @@ import Testing
         "Training": ["Tensor", "Tokenizer", "Corpus", "Encoder", "Losses", "Evaluation"],
         // The HTTP service sits on search (and reranking), beside the CLI that starts it.
         "Serve": ["Corpus", "Encoder", "Store", "Index", "Search"],
-        "CLI": ["Corpus", "Tokenizer", "Tensor", "Encoder", "Losses", "Store", "Index", "Search", "Evaluation", "Training", "Serve"],
+        // Reports lay out what evaluation scores and what training logged.
+        "Report": ["Corpus", "Evaluation", "Training"],
+        "CLI": ["Corpus", "Tokenizer", "Tensor", "Encoder", "Losses", "Store", "Index", "Search", "Evaluation", "Training", "Serve", "Report"],
     ]
 
     static var sources: URL {

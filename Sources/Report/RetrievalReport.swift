@@ -1,0 +1,121 @@
+import DensekitCorpus
+import DensekitEvaluation
+import DensekitTraining
+import Foundation
+
+/// What `densekit report` shows: named runs scored against one set of qrels, and training
+/// logs. Everything is computed here (by the `Evaluator`, with trec_eval's conventions, the
+/// same code `densekit eval` runs); `ReportPage` only lays it out.
+public struct RetrievalReport: Sendable {
+    /// A run under the name the report gives it.
+    public struct NamedRun: Sendable {
+        public var name: String
+        public var path: String
+        public var run: Run
+        public init(name: String, path: String, run: Run) {
+            self.name = name
+            self.path = path
+            self.run = run
+        }
+    }
+
+    /// A training log (`train.jsonl`) under a name.
+    public struct NamedLog: Sendable {
+        public var name: String
+        public var path: String
+        public var records: [TrainingLog.Record]
+        public init(name: String, path: String, records: [TrainingLog.Record]) {
+            self.name = name
+            self.path = path
+            self.records = records
+        }
+    }
+
+    /// One run's scores.
+    public struct Scored: Sendable {
+        public var name: String
+        public var evaluation: Evaluation
+        /// Mean R@k for k = 1...`RetrievalReport.curveDepth`.
+        public var recallCurve: [Double]
+    }
+
+    /// Run B against run A, query by query, on `comparisonMetric`.
+    public struct Comparison: Sendable {
+        public var a: String, b: String
+        /// B's value minus A's, per counted query.
+        public var differences: [Double]
+        public var wins: Int, ties: Int, losses: Int
+        public var meanDifference: Double
+        public var tTest: (t: Double, p: Double)?
+        public var randomizationP: Double
+        public var randomizationTrials: Int
+    }
+
+    /// The table's metrics.
+    public static let metrics: [Metric] = [.mrr(cutoff: 10), .recall(cutoff: 10), .recall(cutoff: 100), .recall(cutoff: 1000), .ndcg(cutoff: 10), .map]
+    /// Query by query, runs are compared on reciprocal rank (MS MARCO's measure).
+    public static let comparisonMetric = Metric.mrr(cutoff: 10)
+    public static let curveDepth = 1000
+    public static let randomizationTrials = 10_000
+
+    public var title: String
+    public var qrelsPath: String
+    public var judgedQueries: Int
+    public var scored: [Scored]
+    public var comparisons: [Comparison]
+    public var logs: [NamedLog]
+    /// Things a reader must know about the inputs (queries absent from the qrels or the run).
+    public var notes: [String]
+
+    /// Scores `runs` against `qrels` and compares the first run with each other one.
+    /// - Throws: `ReportError.duplicateName` when two runs or two logs share a name.
+    public init(title: String, qrels: Qrels, qrelsPath: String, runs: [NamedRun], logs: [NamedLog]) throws(ReportError) {
+        for names in [runs.map(\.name), logs.map(\.name)] {
+            var seen = Set<String>()
+            for name in names where !seen.insert(name).inserted { throw .duplicateName(name) }
+        }
+        self.title = title
+        self.qrelsPath = qrelsPath
+        self.logs = logs
+        let evaluator = Evaluator(qrels: qrels, metrics: Self.metrics)
+        let perQueryEvaluator = Evaluator(qrels: qrels, metrics: [Self.comparisonMetric])
+        judgedQueries = evaluator.queryIds.count
+        var notes: [String] = []
+        var perQuery: [[Double]] = []
+        scored = runs.map { named in
+            let evaluation = evaluator.evaluate(named.run)
+            if evaluation.ignoredRunQueries > 0 {
+                notes.append("\(named.name) (\(named.path)): \(evaluation.ignoredRunQueries) of its \(named.run.queryCount) queries are not judged in \(qrelsPath) (no relevant document there) and are not scored")
+            }
+            if evaluation.queriesMissingFromRun > 0 {
+                notes.append("\(named.name) (\(named.path)): \(evaluation.queriesMissingFromRun) of the \(evaluator.queryIds.count) judged queries have no ranking in the run; each scores 0 and counts in the means")
+            }
+            perQuery.append(perQueryEvaluator.evaluate(named.run, perQuery: true).perQuery.map { $0.values[0] })
+            return Scored(name: named.name, evaluation: evaluation, recallCurve: evaluator.recallCurve(named.run, depth: Self.curveDepth))
+        }
+        comparisons = runs.indices.dropFirst().map { index in
+            let (a, b) = (perQuery[0], perQuery[index])
+            let differences = zip(b, a).map { $0 - $1 }
+            return Comparison(a: runs[0].name, b: runs[index].name, differences: differences,
+                              wins: differences.filter { $0 > 0 }.count, ties: differences.filter { $0 == 0 }.count,
+                              losses: differences.filter { $0 < 0 }.count,
+                              meanDifference: differences.isEmpty ? 0 : differences.reduce(0, +) / Double(differences.count),
+                              tTest: PairedTests.tTest(a, b), randomizationP: PairedTests.randomization(a, b, trials: Self.randomizationTrials),
+                              randomizationTrials: Self.randomizationTrials)
+        }
+        self.notes = notes
+    }
+}
+
+/// Inputs a report refuses.
+public enum ReportError: Error, Equatable, CustomStringConvertible {
+    case duplicateName(String)
+    case badNamedPath(String)
+
+    public var description: String {
+        switch self {
+        case let .duplicateName(name): "two inputs are named '\(name)': give each run (and each training log) its own NAME"
+        case let .badNamedPath(text): "'\(text)' is not NAME=PATH"
+        }
+    }
+}
