@@ -25,6 +25,15 @@ struct Report: ParsableCommand {
     @Option(name: .customLong("training-log"), help: "A training log as NAME=PATH (a model folder or its train.jsonl; or PATH alone: named by its folder); repeatable.")
     var trainingLogs: [String] = []
 
+    @Option(name: .customLong("predictions"), help: "XMC label predictions as NAME=PATH (doc_id<TAB>label<TAB>rank<TAB>score lines); repeatable; needs --xmc-truth.")
+    var predictions: [String] = []
+
+    @Option(name: .customLong("xmc-truth"), help: "Documents with their true labels (JSON lines {\"id\", \"text\", \"labels\"}) for --predictions.")
+    var xmcTruth: String?
+
+    @Option(name: .customLong("xmc-train"), help: "Training documents with labels: the propensities of PSP@1 and PSP@5 (pyxclib's A 0.55, B 1.5).")
+    var xmcTrain: String?
+
     @Option(name: .long, help: "The report's heading.")
     var title = "densekit report"
 
@@ -32,8 +41,11 @@ struct Report: ParsableCommand {
     var output: String
 
     func validate() throws {
-        guard !runs.isEmpty || !trainingLogs.isEmpty else { throw ValidationError("give --run NAME=PATH (with --qrels) or --training-log, or both") }
+        guard !runs.isEmpty || !trainingLogs.isEmpty || !predictions.isEmpty else {
+            throw ValidationError("give --run NAME=PATH (with --qrels), --predictions NAME=PATH (with --xmc-truth) or --training-log")
+        }
         if !runs.isEmpty && qrels == nil { throw ValidationError("--run needs --qrels to score it against") }
+        if !predictions.isEmpty && xmcTruth == nil { throw ValidationError("--predictions needs --xmc-truth (the documents' true labels)") }
     }
 
     func run() throws {
@@ -49,7 +61,14 @@ struct Report: ParsableCommand {
         }
         let judgments = try qrels.map { try QrelsReader.read(path: $0) } ?? [:]
         let loaded = try named.map { name, path in RetrievalReport.NamedRun(name: name, path: path, run: try RunReader.read(path: path).run) }
-        let report = try RetrievalReport(title: title, qrels: judgments, qrelsPath: qrels ?? "", runs: loaded, logs: logs)
+        let labelled = try predictions.map { text -> RetrievalReport.NamedPredictions in
+            let (name, path) = try Self.split(text, defaultName: { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent })
+            return RetrievalReport.NamedPredictions(name: name, path: path, predictions: try XMCPredictionsReader.read(path: path))
+        }
+        let truth = try xmcTruth.map { try XMCDataFormat.jsonl.documents(path: $0, labels: nil).documents } ?? []
+        let propensity = try xmcTrain.map { InversePropensity(trainingLabels: try XMCDataFormat.jsonl.documents(path: $0, labels: nil).documents.map(\.labels)) }
+        let report = try RetrievalReport(title: title, qrels: judgments, qrelsPath: qrels ?? "", runs: loaded, logs: logs, predictions: labelled,
+                                         xmcTruth: Dictionary(truth.map { ($0.id, $0.labels) }, uniquingKeysWith: { first, _ in first }), propensity: propensity)
         for note in report.notes { warn("report: note: " + note) }
         let sink = try OutputSink(path: output)
         try sink.write(ReportPage.html(report))
@@ -60,7 +79,10 @@ struct Report: ParsableCommand {
         for c in report.comparisons {
             warn(String(format: "report: %@ vs %@: %d wins, %d ties, %d losses; randomization p = %.4f", c.b, c.a, c.wins, c.ties, c.losses, c.randomizationP))
         }
-        print("\(output): report of \(report.scored.count) runs and \(report.logs.count) training logs")
+        for scored in report.xmc {
+            warn("report: \(scored.name): " + zip(report.xmcMetrics, scored.values).map { "\($0) \(String(format: "%.4f", $1))" }.joined(separator: ", "))
+        }
+        print("\(output): report of \(report.scored.count) runs, \(report.xmc.count) label predictions and \(report.logs.count) training logs")
     }
 
     /// NAME=PATH, or PATH named by `defaultName` (also when the whole text is an existing path

@@ -20,6 +20,7 @@ public enum ReportPage {
             body += "<section id=\"notes\"><h2>About the inputs</h2><ul>" + report.notes.map { "<li>\(SVG.escape($0))</li>" }.joined() + "</ul></section>"
         }
         if !report.scored.isEmpty { body += metricsTable(report) + recallFigure(report) }
+        if !report.xmc.isEmpty { body += xmcTable(report) }
         for comparison in report.comparisons { body += comparisonSection(comparison) }
         if !report.logs.isEmpty { body += trainingSection(report.logs) }
         return """
@@ -40,23 +41,38 @@ public enum ReportPage {
     """
 
     static func metricsTable(_ report: RetrievalReport) -> String {
-        let metrics = RetrievalReport.metrics
-        var best: [Double] = metrics.indices.map { i in report.scored.map { $0.evaluation.means[i] }.max() ?? 0 }
-        best = best.map { ($0 * 1e4).rounded() / 1e4 }  // marked by the value shown
-        var out = "<section id=\"metrics\"><h2>Metrics</h2><table><thead><tr><th>run</th>"
-        out += metrics.map { "<th>\(SVG.escape($0.description))</th>" }.joined() + "<th>judged queries ranked</th></tr></thead><tbody>"
-        for run in report.scored {
-            out += "<tr data-run=\"\(SVG.escape(run.name))\"><td>\(SVG.escape(run.name))</td>"
-            for (i, metric) in metrics.enumerated() {
-                let value = run.evaluation.means[i]
-                let isBest = report.scored.count > 1 && (value * 1e4).rounded() / 1e4 == best[i]
-                out += "<td data-metric=\"\(SVG.escape(metric.description))\"\(isBest ? " class=\"best\"" : "")>\(String(format: "%.4f", value))</td>"
-            }
-            out += "<td>\(report.scored.count > 0 ? String(run.evaluation.queryCount - run.evaluation.queriesMissingFromRun) : "")</td></tr>"
+        let rows = report.scored.map { run in
+            (run.name, run.evaluation.means, [String(run.evaluation.queryCount - run.evaluation.queriesMissingFromRun)])
         }
-        out += "</tbody></table><p>Means over the \(report.judgedQueries) judged queries; the best value of each column is bold and underlined. "
+        return "<section id=\"metrics\"><h2>Metrics</h2>"
+            + table(rowLabel: "run", columns: RetrievalReport.metrics.map(\.description), extraColumns: ["judged queries ranked"], rows: rows)
+            + "<p>Means over the \(report.judgedQueries) judged queries; the best value of each column is bold and underlined. "
             + "MAP reads the whole ranking, the others the cut-off given.</p></section>"
-        return out
+    }
+
+    static func xmcTable(_ report: RetrievalReport) -> String {
+        "<section id=\"labels\"><h2>Label predictions</h2>"
+            + table(rowLabel: "predictions", columns: report.xmcMetrics.map(\.description), extraColumns: [], rows: report.xmc.map { ($0.name, $0.values, []) })
+            + "<p>Over the \(report.xmcDocuments) documents with true labels, as <code>densekit eval --xmc</code> scores them (pyxclib's definitions"
+            + (report.xmcMetrics.contains(where: \.needsPropensity) ? "; PSP@k with the training labels' propensities" : "") + ").</p></section>"
+    }
+
+    /// A table of 4-decimal values, one row per input (`data-run` = its name, each value's
+    /// cell `data-metric` = its column), the best of each column marked when rows compete.
+    static func table(rowLabel: String, columns: [String], extraColumns: [String], rows: [(name: String, values: [Double], extra: [String])]) -> String {
+        func shown(_ value: Double) -> String { String(format: "%.4f", value) }
+        // Marked by the value shown, so that equal-looking values are marked alike.
+        let best = columns.indices.map { i in rows.map { shown($0.values[i]) }.max { Double($0) ?? 0 < Double($1) ?? 0 } }
+        var out = "<table><thead><tr><th>\(SVG.escape(rowLabel))</th>" + (columns + extraColumns).map { "<th>\(SVG.escape($0))</th>" }.joined() + "</tr></thead><tbody>"
+        for row in rows {
+            out += "<tr data-run=\"\(SVG.escape(row.name))\"><td>\(SVG.escape(row.name))</td>"
+            for (i, column) in columns.enumerated() {
+                let text = shown(row.values[i]), isBest = rows.count > 1 && text == best[i]
+                out += "<td data-metric=\"\(SVG.escape(column))\"\(isBest ? " class=\"best\"" : "")>\(text)</td>"
+            }
+            out += row.extra.map { "<td>\(SVG.escape($0))</td>" }.joined() + "</tr>"
+        }
+        return out + "</tbody></table>"
     }
 
     static func recallFigure(_ report: RetrievalReport) -> String {

@@ -31,6 +31,24 @@ public struct RetrievalReport: Sendable {
         }
     }
 
+    /// XMC label predictions under a name (`doc_id<TAB>label<TAB>rank<TAB>score` lines, read).
+    public struct NamedPredictions: Sendable {
+        public var name: String
+        public var path: String
+        public var predictions: [String: [String]]
+        public init(name: String, path: String, predictions: [String: [String]]) {
+            self.name = name
+            self.path = path
+            self.predictions = predictions
+        }
+    }
+
+    /// One set of label predictions' scores, in `xmcMetrics` order.
+    public struct ScoredPredictions: Sendable {
+        public var name: String
+        public var values: [Double]
+    }
+
     /// One run's scores.
     public struct Scored: Sendable {
         public var name: String
@@ -55,6 +73,8 @@ public struct RetrievalReport: Sendable {
     public static let metrics: [Metric] = [.mrr(cutoff: 10), .recall(cutoff: 10), .recall(cutoff: 100), .recall(cutoff: 1000), .ndcg(cutoff: 10), .map]
     /// Query by query, runs are compared on reciprocal rank (MS MARCO's measure).
     public static let comparisonMetric = Metric.mrr(cutoff: 10)
+    /// The label predictions' table: pyxclib's metrics (PSP only with the training labels' propensities).
+    public static let allXMCMetrics: [XMCMetric] = [.precision(1), .precision(3), .precision(5), .ndcg(5), .psPrecision(1), .psPrecision(5), .recall(10)]
     public static let curveDepth = 1000
     public static let randomizationTrials = 10_000
 
@@ -64,13 +84,21 @@ public struct RetrievalReport: Sendable {
     public var scored: [Scored]
     public var comparisons: [Comparison]
     public var logs: [NamedLog]
+    public var xmc: [ScoredPredictions]
+    /// The columns of `xmc`'s values.
+    public var xmcMetrics: [XMCMetric]
+    /// Truth documents the label predictions are scored on (0 without predictions).
+    public var xmcDocuments: Int
     /// Things a reader must know about the inputs (queries absent from the qrels or the run).
     public var notes: [String]
 
-    /// Scores `runs` against `qrels` and compares the first run with each other one.
-    /// - Throws: `ReportError.duplicateName` when two runs or two logs share a name.
-    public init(title: String, qrels: Qrels, qrelsPath: String, runs: [NamedRun], logs: [NamedLog]) throws(ReportError) {
-        for names in [runs.map(\.name), logs.map(\.name)] {
+    /// Scores `runs` against `qrels` and compares the first run with each other one; scores
+    /// label `predictions` against `xmcTruth` (documents' true labels, with `propensity` from the
+    /// training labels).
+    /// - Throws: `ReportError.duplicateName` when two runs, two logs or two predictions share a name.
+    public init(title: String, qrels: Qrels, qrelsPath: String, runs: [NamedRun], logs: [NamedLog],
+                predictions: [NamedPredictions] = [], xmcTruth: [String: [String]] = [:], propensity: InversePropensity? = nil) throws(ReportError) {
+        for names in [runs.map(\.name), logs.map(\.name), predictions.map(\.name)] {
             var seen = Set<String>()
             for name in names where !seen.insert(name).inserted { throw .duplicateName(name) }
         }
@@ -103,6 +131,24 @@ public struct RetrievalReport: Sendable {
                               tTest: PairedTests.tTest(a, b), randomizationP: PairedTests.randomization(a, b, trials: Self.randomizationTrials),
                               randomizationTrials: Self.randomizationTrials)
         }
+        xmcDocuments = predictions.isEmpty ? 0 : xmcTruth.count
+        let xmcMetrics = Self.allXMCMetrics.filter { propensity != nil || !$0.needsPropensity }
+        self.xmcMetrics = xmcMetrics
+        let xmcEvaluator = XMCEvaluator(truth: xmcTruth, propensity: propensity)
+        var scoredPredictions: [ScoredPredictions] = []
+        for named in predictions {
+            let result: XMCEvaluator.Report
+            // Only metrics the propensity allows are asked for: nothing to throw.
+            do { result = try xmcEvaluator.evaluate(named.predictions, metrics: xmcMetrics) } catch { preconditionFailure("\(error)") }
+            if result.documentsWithoutPredictions > 0 {
+                notes.append("\(named.name) (\(named.path)): \(result.documentsWithoutPredictions) of the \(xmcTruth.count) documents have no prediction and score 0")
+            }
+            if result.unknownDocuments > 0 {
+                notes.append("\(named.name) (\(named.path)): \(result.unknownDocuments) predicted documents have no true labels given and are not scored")
+            }
+            scoredPredictions.append(ScoredPredictions(name: named.name, values: xmcMetrics.map { result.metrics[$0] ?? 0 }))
+        }
+        xmc = scoredPredictions
         self.notes = notes
     }
 }

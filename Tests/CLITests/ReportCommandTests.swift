@@ -67,4 +67,42 @@ import Testing
         let log = try CommandRunner.run(["report", "--training-log", badLog, "-o", out])
         #expect(log.status != 0 && log.stderr.contains("\(badLog), line 2"), "\(log.stderr)")
     }
+
+    /// Label predictions: the table holds `densekit eval --xmc`'s numbers, PSP included with --xmc-train.
+    @Test func labelPredictionsAreScoredAsEvalXMCScoresThem() throws {
+        let truth = try CommandRunner.temporaryFile(Array("""
+            {"id": "d1", "text": "a", "labels": ["x", "y"]}
+            {"id": "d2", "text": "b", "labels": ["z"]}
+            {"id": "d3", "text": "c", "labels": ["x"]}
+
+            """.utf8), name: "dev.jsonl")
+        let train = try CommandRunner.temporaryFile(Array("""
+            {"id": "t1", "text": "a", "labels": ["x"]}
+            {"id": "t2", "text": "b", "labels": ["x", "z"]}
+            {"id": "t3", "text": "c", "labels": ["y"]}
+
+            """.utf8), name: "train.jsonl")
+        let first = try CommandRunner.temporaryFile(Array("d1\tx\t1\t0.9\nd1\tz\t2\t0.5\nd2\ty\t1\t0.8\nd2\tz\t2\t0.7\nd3\tx\t1\t0.6\n".utf8), name: "first.tsv")
+        let second = try CommandRunner.temporaryFile(Array("d1\ty\t1\t0.9\nd2\tz\t1\t0.8\nd9\tx\t1\t0.5\n".utf8), name: "second.tsv")
+        let out = URL(fileURLWithPath: first).deletingLastPathComponent().appendingPathComponent("labels.html").path
+        let report = try CommandRunner.run(["report", "--xmc-truth", truth, "--xmc-train", train, "--predictions", first, "--predictions", "two=" + second, "-o", out])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stderr.contains("two (\(second)): 1 of the 3 documents have no prediction") && report.stderr.contains("1 predicted documents have no true labels"),
+                "\(report.stderr)")
+        let html = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(html.contains("<h2>Label predictions</h2>") && !html.contains("<svg "))
+        for (name, path) in [("first", first), ("two", second)] {
+            let eval = try CommandRunner.run(["eval", "--xmc", "--truth", truth, "--predictions", path, "--train", train, "--json"])
+            let metrics = try #require((try JSONSerialization.jsonObject(with: eval.stdoutData) as? [String: Any])?["metrics"] as? [String: Double])
+            #expect(metrics.count == 7)
+            let cells = try #require(row(html, name), "no row for \(name)")
+            for (metric, value) in metrics {
+                let shown = String(format: "%.4f", value)
+                #expect(cells.contains("data-metric=\"\(metric)\">\(shown)</td>") || cells.contains("data-metric=\"\(metric)\" class=\"best\">\(shown)</td>"),
+                        "\(name) \(metric) \(shown) in \(cells)")
+            }
+        }
+        let noTruth = try CommandRunner.run(["report", "--predictions", first, "-o", out])
+        #expect(noTruth.status != 0 && noTruth.stderr.contains("--predictions needs --xmc-truth"), "\(noTruth.stderr)")
+    }
 }
