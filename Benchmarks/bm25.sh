@@ -13,7 +13,6 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 data="${1:?PATH/TO/debian-pkg}"
 index="${2:?INDEX_DIR}"
-"$venv/bin/python" -c "import bm25s" 2>/dev/null || "$venv/bin/pip" install --quiet bm25s==0.3.16
 result="Benchmarks/results/bm25-$(date +%Y-%m-%d).md"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 

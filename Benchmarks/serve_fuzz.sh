@@ -13,7 +13,6 @@ set -euo pipefail
 corpus="$(realpath "${1:?usage: $0 PATH/TO/debian-pkg [EXAMPLES]}")"
 examples="${2:-100}"
 source "$(dirname "$0")/common.sh"
-"$venv/bin/pip" install -q "schemathesis==4.32.5" >&2
 index="$out/serve-fuzz.index"
 if [ ! -d "$index" ]; then
     head -n 2000 "$corpus/collection.tsv" > "$out/serve-fuzz.collection.tsv"

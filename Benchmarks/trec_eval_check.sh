@@ -52,7 +52,7 @@ venv="${BENCH_VENV:-$PWD/Benchmarks/.venv}"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv" >&2
 if ! "$venv/bin/python" -c "import pytrec_eval" 2>/dev/null; then
     echo "trec_eval_check: installing pytrec_eval into $venv" >&2
-    "$venv/bin/pip" install --quiet pytrec_eval >&2 || "$venv/bin/pip" install --quiet pytrec-eval-terrier >&2
+    "$venv/bin/pip" install --quiet "$(grep -m1 '^pytrec-eval-terrier==' Benchmarks/requirements.txt)" >&2
 fi
 pytrec_version="$("$venv/bin/python" -c '
 import importlib.metadata as m

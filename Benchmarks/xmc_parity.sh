@@ -5,17 +5,17 @@
 #
 #   Benchmarks/xmc_parity.sh PATH/TO/debtags-xmc
 #
-# PYXCLIB: what pip installs as pyxclib (not on PyPI): default
-# git+https://github.com/kunaldahiya/pyxclib, or a local checkout's path.
+# PYXCLIB: what pip installs as pyxclib (not on PyPI): default its GitHub repository at the
+# commit the results were made with (5d13086, 2025-04-04), or a local checkout's path.
 # Writes Benchmarks/results/xmc-parity-DATE.md.
 set -euo pipefail
 data="$(realpath "${1:?usage: $0 PATH/TO/debtags-xmc}")"
 source "$(dirname "$0")/common.sh"
 # pyxclib's setup.py wants Cython at build time and lists nmslib and fasttext (unused by its
-# metrics, and slow to build): its metrics' own dependencies first, then it alone.
+# metrics, and slow to build): its metrics' own dependencies come pinned with the environment
+# (Benchmarks/requirements.txt), then it alone.
 if ! "$venv/bin/python" -c "import xclib.evaluation.xc_metrics" 2>/dev/null; then
-    "$venv/bin/pip" install --quiet numba cython six scikit-learn >&2
-    "$venv/bin/pip" install --quiet --no-build-isolation --no-deps "${PYXCLIB:-git+https://github.com/kunaldahiya/pyxclib}" >&2
+    "$venv/bin/pip" install --quiet --no-build-isolation --no-deps "${PYXCLIB:-git+https://github.com/kunaldahiya/pyxclib@5d130862df91a06d03b296ad264c89b037c33db7}" >&2
 fi
 predictions="${PREDICTIONS:-$out/xmc-zero-shot.dev.tsv}"
 if [ -z "${PREDICTIONS:-}" ]; then
