@@ -14,8 +14,9 @@ source "$(dirname "$0")/common.sh"
 # pyxclib's setup.py wants Cython at build time and lists nmslib and fasttext (unused by its
 # metrics, and slow to build): its metrics' own dependencies come pinned with the environment
 # (Benchmarks/requirements.txt), then it alone.
+pyxclib="${PYXCLIB:-git+https://github.com/kunaldahiya/pyxclib@5d130862df91a06d03b296ad264c89b037c33db7}"
 if ! "$venv/bin/python" -c "import xclib.evaluation.xc_metrics" 2>/dev/null; then
-    "$venv/bin/pip" install --quiet --no-build-isolation --no-deps "${PYXCLIB:-git+https://github.com/kunaldahiya/pyxclib@5d130862df91a06d03b296ad264c89b037c33db7}" >&2
+    "$venv/bin/pip" install --quiet --no-build-isolation --no-deps "$pyxclib" >&2
 fi
 predictions="${PREDICTIONS:-$out/xmc-zero-shot.dev.tsv}"
 if [ -z "${PREDICTIONS:-}" ]; then
@@ -26,7 +27,7 @@ result="Benchmarks/results/xmc-parity-$(date +%Y-%m-%d).md"
     echo "# eval --xmc against pyxclib's xc_metrics"
     echo
     echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); machine: $machine"
-    echo "- pyxclib: $("$venv/bin/pip" show xclib 2>/dev/null | awk '/^Version/ {print $2}') (${PYXCLIB:-git+https://github.com/kunaldahiya/pyxclib})"
+    echo "- pyxclib: $("$venv/bin/pip" show xclib 2>/dev/null | awk '/^Version/ {print $2}') ($pyxclib)"
     echo "- predictions: \`$predictions\` (top 10 per document; default: all-MiniLM-L6-v2 zero-shot, label text only)"
     echo "- command: \`Benchmarks/xmc_parity.sh $data\`; propensities A 0.55, B 1.5 from train.jsonl"
     echo
