@@ -8,6 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+# Benchmark results are JSON; their Markdown and the README's benchmark tables are rendered from
+# it, never edited by hand: fail first (in a fraction of a second) when they differ.
+python3 Benchmarks/results.py check
 export DENSEKIT_MODEL="${DENSEKIT_MODEL:-${DENSEKIT_CACHE:-$HOME/.cache/densekit}/models/all-MiniLM-L6-v2}"
 scripts/fetch-model.sh "$DENSEKIT_MODEL"
 
