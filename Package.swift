@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "CKernels", path: "Sources/Bridges/CKernels"),
         .target(
             name: "CFaiss",
+            dependencies: ["CKernels"],
             path: "Sources/Bridges/CFaiss",
             cxxSettings: [.headerSearchPath("include"), .headerSearchPath("compat")],
             linkerSettings: [

@@ -7,8 +7,9 @@
 # Rows: `densekit search --queries` (batch: 256 queries per encoder call) and with
 # --batch-size 1 (a lone query's latency inside one process, model loaded once), then the
 # server at concurrency 1, 8 and 32 (Benchmarks/serve_load.py: N requests, one query each, own
-# keep-alive connection per client thread). The Python client runs on the same 2 cores as the
-# server. Goals (issue 14): at 32, >= 0.8x the batch CLI's queries/s with p99 <= 100 ms; at 1,
+# keep-alive connection per client thread), and the same concurrencies from wrk (a C client,
+# Benchmarks/serve_load.lua, for WRK_SECONDS each, default 20), whose own CPU use is small: both
+# clients run on the same 2 cores as the server. Goals (issue 14): at 32, >= 0.8x the batch CLI's queries/s with p99 <= 100 ms; at 1,
 # p50 within 1 ms of the one-at-a-time latency. Appends to Benchmarks/results/serve-load-DATE.md.
 set -euo pipefail
 corpus="$(realpath "${1:?usage: $0 PATH/TO/debian-pkg [N]}")"
@@ -24,7 +25,7 @@ if [ ! -f "$result" ]; then
 # densekit serve under load, beside the batch CLI
 
 Machine: $machine. Index: debian-pkg, 59,783 passages, Flat (exact inner product); k 10;
-the first $n dev queries; the Python load client shares the 2 cores with the server. CLI rows
+the first $n dev queries; the load client (Python, or wrk in C) shares the 2 cores with the server. CLI rows
 are whole commands (model and index loading included), queries/s = queries / wall seconds; for
 --batch-size 1 the p50 column holds the mean milliseconds per query (loading included).
 
@@ -50,4 +51,12 @@ for c in 1 8 32; do
     get() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$json" "$1"; }
     row "serve" "$c" "$(get requests)" "$(get queries_per_s)" "$(get p50_ms)" "$(get p99_ms)" "$(get errors)" \
         "python3 Benchmarks/serve_load.py --port PORT --queries Q --concurrency $c --requests $n"
+done
+# wrk: the same requests from a client that costs the server little CPU.
+command -v wrk > /dev/null || apt-get install -y -q wrk >&2
+for c in 1 8 32; do
+    json="$(wrk -t "$([ "$c" = 1 ] && echo 1 || echo 2)" -c "$c" -d "${WRK_SECONDS:-20}s" -s Benchmarks/serve_load.lua "http://127.0.0.1:$port" -- "$queries" | tail -n 1)"
+    get() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$json" "$1"; }
+    row "serve (wrk client)" "$c" "$(get requests)" "$(get queries_per_second)" "$(get p50_ms)" "$(get p99_ms)" "$(get errors)" \
+        "wrk -t2 -c $c -d ${WRK_SECONDS:-20}s -s Benchmarks/serve_load.lua URL -- Q"
 done

@@ -202,6 +202,39 @@ import Testing
         #expect(Set(padded.ids.prefix(800)).count == 800)
     }
 
+    /// 2 to 64 inner-product queries are scanned together (one pass over the stored vectors in
+    /// blocks of 1,024, blocks shared among threads, each thread's heaps merged): the same
+    /// neighbours as FAISS's own storage, on one thread and on two, across block boundaries, and
+    /// for k beyond the vector count; 65 queries go to FAISS's BLAS path.
+    @Test(arguments: [2, 33, 64, 65], [1, 10, 3000])
+    func fewQueriesScannedTogetherMatchFaiss(queryCount: Int, k: Int) throws {
+        let dimension = 37  // not a multiple of 8: the kernel's tail loop runs
+        let data = Self.vectors(2600, dimension: dimension, seed: 21, normalized: true)
+        let queries = Self.vectors(queryCount, dimension: dimension, seed: 22, normalized: true)
+        let index = try Self.build("Flat", .innerProduct, data, dimension: dimension, kernel: .faiss)
+        let reference = try index.search(queries, count: queryCount, k: k)
+        for kernel in Self.simdKernels where kernel != .scalar {
+            try index.setDistanceKernel(kernel)
+            for threads in [1, 2] {
+                FaissIndex.setThreads(threads)
+                let got = try index.search(queries, count: queryCount, k: k)
+                #expect(Self.maxDifference(got.scores, reference.scores) < 1e-5, "\(kernel), \(threads) threads")
+                if k <= 10 {
+                    #expect(got.ids == reference.ids, "\(kernel), \(threads) threads")
+                } else {
+                    // All 2,600 vectors ranked: scores a rounding apart (BLAS sums in another
+                    // order) may swap places, so each query's list is compared as a set.
+                    for q in 0..<queryCount {
+                        let rows = (q * k)..<((q + 1) * k)
+                        #expect(Set(got.ids[rows]) == Set(reference.ids[rows]), "\(kernel), \(threads) threads, query \(q)")
+                    }
+                }
+            }
+        }
+        FaissIndex.setThreads(1)
+        if k > 2600 { #expect(reference.ids.filter { $0 == -1 }.count == queryCount * (k - 2600)) }
+    }
+
     /// The file is standard FAISS (flat storage written as IxFI / IxF2); reading re-attaches
     /// the SIMD storage, and the read index answers as the written one did.
     @Test func writtenFilesAreStandardAndReadBackWithSIMDStorage() throws {

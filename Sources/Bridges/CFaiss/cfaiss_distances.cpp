@@ -14,7 +14,14 @@
 #include "cfaiss_kernels.hpp"
 #include "cfaiss_simd_flat.hpp"
 
+#include <ckernels.h>
 #include <faiss/IndexFlat.h>
+#include <faiss/utils/Heap.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <thread>
+#include <vector>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexPreTransform.h>
@@ -73,6 +80,11 @@ void cfaiss::SimdFlat::search(idx_t n, const float *x, idx_t k, float *distances
                               const faiss::SearchParameters *params) const {
     bool small = n < idx_t(faiss::distance_compute_blas_threshold);
     bool plain = metric_type == faiss::METRIC_INNER_PRODUCT || metric_type == faiss::METRIC_L2;
+    if (plain && params == nullptr && k > 0 && metric_type == faiss::METRIC_INNER_PRODUCT && n >= 2 && n <= together_max &&
+        kernel != CFAISS_DISTANCES_SCALAR) {
+        scan_together(n, x, k, distances, labels);
+        return;
+    }
     if (!small || !plain || params != nullptr || k <= 0) {
         faiss::IndexFlat::search(n, x, k, distances, labels, params);
         return;
@@ -96,6 +108,68 @@ void cfaiss::SimdFlat::scan(const float *query, idx_t k, float *dis, idx_t *ids)
         if (C::cmp(dis[0], v)) faiss::heap_replace_top<C>(size_t(k), dis, ids, v, j);
     }
     faiss::heap_reorder<C>(size_t(k), dis, ids);
+}
+
+// A few inner-product queries against every stored vector in one pass: the stored vectors
+// are cut into blocks, each block's scores for all the queries come from one call of
+// ckernels_gemm_nt_rows (it loads each stored vector once and uses it for every query, where
+// OpenBLAS would first copy all of them into its packed layout: for a handful of queries that
+// copy cost more than the products, and was most of `densekit serve`'s time under load), and
+// each query keeps its k best in a heap. Blocks are shared among FAISS's thread count of
+// std::threads (the shim is not compiled with OpenMP), each with its own heaps, merged at the end.
+void cfaiss::SimdFlat::scan_together(idx_t n, const float *x, idx_t k, float *dis, idx_t *ids) const {
+    using C = faiss::CMin<float, idx_t>;
+    const idx_t block = 1024;
+    const float *xb = get_xb();
+    size_t dim = size_t(d);
+    idx_t blocks = (ntotal + block - 1) / block;
+    idx_t threads = std::max<idx_t>(1, std::min<idx_t>(blocks, std::max(1, omp_get_max_threads())));
+    std::vector<float> heapDis(size_t(threads * n * k));
+    std::vector<idx_t> heapIds(size_t(threads * n * k));
+    auto work = [&](idx_t t) {
+        float *tdis = heapDis.data() + t * n * k;
+        idx_t *tids = heapIds.data() + t * n * k;
+        for (idx_t q = 0; q < n; q++) faiss::heap_heapify<C>(size_t(k), tdis + q * k, tids + q * k);
+        std::vector<float> scores(size_t(n * block));
+        for (idx_t b = t; b < blocks; b += threads) {
+            idx_t start = b * block, count = std::min(block, ntotal - start);
+            ckernels_gemm_nt_rows(CKERNELS_BEST, size_t(n), 0, size_t(count), dim, 1.0f, x, dim, xb + size_t(start) * dim, dim, 0.0f,
+                                  scores.data(), size_t(block));
+            for (idx_t q = 0; q < n; q++) {
+                float *qdis = tdis + q * k;
+                idx_t *qids = tids + q * k;
+                const float *row = scores.data() + q * block;
+                for (idx_t j = 0; j < count; j++) {
+                    if (C::cmp(qdis[0], row[j])) faiss::heap_replace_top<C>(size_t(k), qdis, qids, row[j], start + j);
+                }
+            }
+        }
+    };
+    if (threads == 1) {
+        work(0);
+    } else {
+        std::vector<std::thread> pool;
+        for (idx_t t = 0; t < threads; t++) pool.emplace_back(work, t);
+        for (auto &thread : pool) thread.join();
+    }
+    // Merge: thread 0's heaps, then every other thread's entries; ties go to the lower id, so
+    // that the result does not depend on which thread saw which block.
+    for (idx_t q = 0; q < n; q++) {
+        float *qdis = dis + q * k;
+        idx_t *qids = ids + q * k;
+        faiss::heap_heapify<C>(size_t(k), qdis, qids);
+        for (idx_t t = 0; t < threads; t++) {
+            const float *tdis = heapDis.data() + (t * n + q) * k;
+            const idx_t *tids = heapIds.data() + (t * n + q) * k;
+            for (idx_t e = 0; e < k; e++) {
+                if (tids[e] < 0) continue;
+                if (C::cmp(qdis[0], tdis[e]) || (qdis[0] == tdis[e] && qids[0] > tids[e])) {
+                    faiss::heap_replace_top<C>(size_t(k), qdis, qids, tdis[e], tids[e]);
+                }
+            }
+        }
+        faiss::heap_reorder<C>(size_t(k), qdis, qids);
+    }
 }
 
 namespace {

@@ -18,14 +18,20 @@ struct SimdFlat final : faiss::IndexFlat {
     // The distance computer IndexHNSW uses for search and build.
     faiss::FlatCodesDistanceComputer *get_FlatCodesDistanceComputer() const override;
 
+    // Up to this many inner-product queries are scanned together (`scan_together`); more go
+    // to FAISS's BLAS path, whose packing of the stored vectors then pays for itself.
+    static constexpr idx_t together_max = 64;
+
     // Few queries: FAISS scans with its scalar fvec_* loops (below its BLAS threshold); scan
-    // with the SIMD kernel instead. Many queries (and id selectors) stay with FAISS's BLAS path.
+    // with the SIMD kernel instead, and 2..together_max inner-product queries in one pass over
+    // the stored vectors. Many queries (and id selectors) stay with FAISS's BLAS path.
     void search(idx_t n, const float *x, idx_t k, float *distances, idx_t *labels,
                 const faiss::SearchParameters *params) const override;
 
   private:
     template <class C>
     void scan(const float *query, idx_t k, float *dis, idx_t *ids) const;
+    void scan_together(idx_t n, const float *x, idx_t k, float *dis, idx_t *ids) const;
 };
 
 } // namespace cfaiss

@@ -3,6 +3,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 // Elementwise kernels of the encoder compiled three times (x86-64 baseline, AVX2 + FMA,
 // AVX-512) and chosen at run time for the processor. Swift compiles for the x86-64 baseline
 // (SSE2) unless given unsafe flags, so its loops run 4 lanes wide; these run 8 or 16.
@@ -32,5 +36,9 @@ void ckernels_softmax(int level, float *x, size_t rows, size_t width, size_t str
 // reuses it for every row of A.
 void ckernels_gemm_nt_rows(int level, size_t m, size_t j0, size_t j1, size_t k, float alpha, const float *a, size_t lda,
                            const float *b, size_t ldb, float beta, float *c, size_t ldc);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
