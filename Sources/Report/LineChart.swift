@@ -45,28 +45,18 @@ public struct LineChart: Sendable {
         xAxis.widenIfFlat()
         yAxis.widenIfFlat()
         let m = margin
-        let plot = (x: m.left, y: m.top, width: width - m.left - m.right, height: height - m.top - m.bottom)
+        let plot = SVG.Plot(x: m.left, y: m.top, width: width - m.left - m.right, height: height - m.top - m.bottom)
         func px(_ x: Double) -> Double { plot.x + xAxis.fraction(x) * plot.width }
         func py(_ y: Double) -> Double { plot.y + (1 - yAxis.fraction(y)) * plot.height }
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" data-figure=\"\(SVG.escape(figure))\" role=\"img\" "
-            + "viewBox=\"0 0 \(SVG.coordinate(width)) \(SVG.coordinate(height))\" width=\"\(SVG.coordinate(width))\" height=\"\(SVG.coordinate(height))\" "
-            + "font-family=\"sans-serif\" font-size=\"12\">"
-        out += "<title>\(SVG.escape(yLabel)) against \(SVG.escape(xLabel))</title>"
-        // Grid and ticks.
-        for tick in yAxis.ticks() {
-            let y = SVG.coordinate(py(tick))
-            out += "<line x1=\"\(SVG.coordinate(plot.x))\" x2=\"\(SVG.coordinate(plot.x + plot.width))\" y1=\"\(y)\" y2=\"\(y)\" stroke=\"#e4e4e4\"/>"
-            out += "<text x=\"\(SVG.coordinate(plot.x - 6))\" y=\"\(y)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(SVG.tick(tick))</text>"
-        }
+        var out = SVG.open(figure: figure, width: width, height: height, title: "\(yLabel) against \(xLabel)")
+        out += SVG.yGrid(yAxis.ticks(), plot: plot, at: py)
         for tick in xAxis.ticks() {
             let x = SVG.coordinate(px(tick))
             out += "<line x1=\"\(x)\" x2=\"\(x)\" y1=\"\(SVG.coordinate(plot.y))\" y2=\"\(SVG.coordinate(plot.y + plot.height))\" stroke=\"#e4e4e4\"/>"
             out += "<text x=\"\(x)\" y=\"\(SVG.coordinate(plot.y + plot.height + 16))\" text-anchor=\"middle\">\(SVG.tick(tick))</text>"
         }
-        out += "<rect x=\"\(SVG.coordinate(plot.x))\" y=\"\(SVG.coordinate(plot.y))\" width=\"\(SVG.coordinate(plot.width))\" height=\"\(SVG.coordinate(plot.height))\" fill=\"none\" stroke=\"#444\"/>"
-        out += "<text x=\"\(SVG.coordinate(plot.x + plot.width / 2))\" y=\"\(SVG.coordinate(plot.y + plot.height + 36))\" text-anchor=\"middle\">\(SVG.escape(xLabel))</text>"
-        out += "<text transform=\"translate(16 \(SVG.coordinate(plot.y + plot.height / 2))) rotate(-90)\" text-anchor=\"middle\">\(SVG.escape(yLabel))</text>"
-        // Lines, with a few markers each (evenly spread along the line's points).
+        out += SVG.frame(plot, xLabel: xLabel, below: 36, yLabel: yLabel)
+        // Lines, each with a few markers.
         for (index, line) in series.enumerated() {
             let style = SVG.Style.of(index)
             let kept = line.points.filter { $0.x.isFinite && $0.y.isFinite && (xScale == .linear || $0.x > 0) }

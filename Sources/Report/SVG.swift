@@ -44,6 +44,34 @@ enum SVG {
         return text
     }
 
+    /// A plot area inside a chart, in pixels.
+    struct Plot {
+        let x: Double, y: Double, width: Double, height: Double
+    }
+
+    /// A chart's opening `<svg>` tag (with `class="chart"` and `data-figure`) and its title.
+    static func open(figure: String, width: Double, height: Double, title: String) -> String {
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" data-figure=\"\(escape(figure))\" role=\"img\" "
+            + "viewBox=\"0 0 \(coordinate(width)) \(coordinate(height))\" width=\"\(coordinate(width))\" height=\"\(coordinate(height))\" "
+            + "font-family=\"sans-serif\" font-size=\"12\"><title>\(escape(title))</title>"
+    }
+
+    /// Horizontal grid lines with their labels at `ticks` (`emphasised` drawn dark, as a zero line).
+    static func yGrid(_ ticks: [Double], plot: Plot, at py: (Double) -> Double, emphasised: Double? = nil) -> String {
+        ticks.map { tick in
+            let y = coordinate(py(tick))
+            return "<line x1=\"\(coordinate(plot.x))\" x2=\"\(coordinate(plot.x + plot.width))\" y1=\"\(y)\" y2=\"\(y)\" stroke=\"\(tick == emphasised ? "#444" : "#e4e4e4")\"/>"
+                + "<text x=\"\(coordinate(plot.x - 6))\" y=\"\(y)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(SVG.tick(tick))</text>"
+        }.joined()
+    }
+
+    /// The plot's frame, the x label `below` pixels under it and the y label turned along the left edge.
+    static func frame(_ plot: Plot, xLabel: String, below: Double, yLabel: String) -> String {
+        "<rect x=\"\(coordinate(plot.x))\" y=\"\(coordinate(plot.y))\" width=\"\(coordinate(plot.width))\" height=\"\(coordinate(plot.height))\" fill=\"none\" stroke=\"#444\"/>"
+            + "<text x=\"\(coordinate(plot.x + plot.width / 2))\" y=\"\(coordinate(plot.y + plot.height + below))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
+            + "<text transform=\"translate(16 \(coordinate(plot.y + plot.height / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>"
+    }
+
     /// How the i-th series is drawn: colour, dash pattern and marker differ together, so that
     /// series stay apart in grey scale (the colours also differ in lightness) and for readers
     /// who do not see colour.
