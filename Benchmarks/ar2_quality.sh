@@ -20,12 +20,13 @@
 # $out/negatives.dense.train.tsv, which RETRIEVER was trained on), refreshed every REFRESH_EVERY
 # (150) steps, batch 32, lr 5e-6; evaluated the same way (index at 128 tokens, dev top 100).
 #
-# Appends rows to Benchmarks/results/ar2-runs-DATE.md (or RESULT). DENSEKIT_BIN: the binary to use.
+# Appends rows to Benchmarks/results/ar2-runs-DATE.json (or RESULT; RESULT=NAME.md means the .json
+# beside it), from which Benchmarks/results.py renders the .md. DENSEKIT_BIN: the binary to use.
 set -euo pipefail
 corpus="$(realpath "${1:?usage: $0 PATH/TO/debian-pkg ar2|continue [MINUTES]}")"
 system="${2:?usage: $0 PATH/TO/debian-pkg ar2|continue [MINUTES]}"
 source "$(dirname "$0")/common.sh"
-result="${RESULT:-Benchmarks/results/ar2-runs-$(date +%Y-%m-%d).md}"
+result="$(result_json "${RESULT:-Benchmarks/results/ar2-runs-$(date +%Y-%m-%d).json}")"
 retriever="${RETRIEVER:-$out/ft-infonce-denseneg}"
 ranker="${RANKER:-$out/ce-ftneg}"
 name="${RUN_NAME:-ar2-$system}"
@@ -33,18 +34,17 @@ model="$out/$name"
 dev=(--queries "$corpus/queries.dev.tsv")
 train=(--collection "$corpus/collection.tsv" --queries "$corpus/queries.train.tsv" --qrels "$corpus/qrels.train.tsv")
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
-if [ ! -f "$result" ]; then
-    cat > "$result" <<MD
-# AR2 on debian-pkg at a CPU budget
-
-Machine: $machine. Dev: 2,000 queries over the full collection (59,783 passages at 128 tokens,
-exact inner product), top 100; the ranker reranks the retriever's top 20. Commands in each row.
-
-| system | point | trained | MRR@10 | R@10 | R@50 | R@100 | ranker MRR@10 (top 20) | load before | command |
-|---|---|---|---|---|---|---|---|---|---|
-MD
-fi
-row() { echo "| $1 | $2 | $3 | $4 | $5 | $6 | $7 | $8 | $load_before | \`$9\` |" >> "$result"; tail -n 1 "$result"; }
+init="$(result_init "$result" "AR2 on debian-pkg at a CPU budget" "$machine" '[]' \
+    "$(result_markdown "" "Machine: $machine. Dev: 2,000 queries over the full collection (59,783 passages at 128 tokens," \
+        "exact inner product), top 100; the ranker reranks the retriever's top 20. Commands in each row." "")" \
+    "$(result_table system system=system point=point trained=trained mrr_10:.4f=MRR@10 r_10:.4f=R@10 r_50:.4f=R@50 r_100:.4f=R@100 \
+        ranker_mrr_10:.4f="ranker MRR@10 (top 20)" load_before="load before" command=command)")"
+# row SYSTEM POINT TRAINED MRR@10 R@10 R@50 R@100 RANKER_MRR@10 COMMAND: one row of table system
+# (created with the header above on the first row of the day); "-" where there is no figure.
+row() {
+    result_row "$result" system "$init" "$(json_object system "$1" point "$2" f:trained "$3" n:mrr_10 "$4" n:r_10 "$5" n:r_50 "$6" \
+        n:r_100 "$7" n:ranker_mrr_10 "$8" load_before "$load_before" command "\`$9\`")"
+}
 f() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('%.4f' % d[sys.argv[2]][sys.argv[3]])" "$@"; }
 
 case "$system" in

@@ -11,7 +11,8 @@
 # passages (100 pairs). densekit scores them with `densekit rerank --format trec` (score column =
 # output after the activation, what CrossEncoder.predict returns), sentence-transformers with
 # predict() (Benchmarks/ce_compat.py), both at the max length sentence-transformers reads from
-# the folder. Writes Benchmarks/results/ce-compat-DATE.md (or RESULT.md).
+# the folder. Writes Benchmarks/results/ce-compat-DATE.json (or RESULT.json; a RESULT.md argument
+# means the .json beside it), from which Benchmarks/results.py renders the .md.
 #
 #   Benchmarks/ce_compat.sh PATH/TO/debian-pkg [DENSEKIT_CE_DIR] [RESULT.md]
 #
@@ -23,6 +24,7 @@ model_a="${2:-}"
 [ -n "$model_a" ] && model_a="$(realpath "$model_a")"
 result="${3:-Benchmarks/results/ce-compat-$(date +%Y-%m-%d).md}"
 source "$(dirname "$0")/common.sh"
+result="$(result_json "$result")"
 py=("$venv/bin/python" Benchmarks/ce_compat.py)
 commands=()
 log() { commands+=("$*"); "$@"; }
@@ -76,30 +78,33 @@ check "$model_b" b b
 check "$PWD/Tests/EncoderTests/Fixtures/cross-encoders/st4" c c
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-j() { python3 -c "import json,sys; v=json.loads(sys.argv[1])[sys.argv[2]]; print(('%.3g' % v) if isinstance(v, float) else v)" "$1" "$2"; }
-row() { echo "| $1 | \`$2\` | $(j "$3" activation) | $(j "$3" max_length) | $(j "$3" pairs) | $(j "$3" max_abs_difference) | $(j "$3" mean_abs_difference) | $(j "$3" queries_ordered_differently) | $(j "$3" within_1e-4) |"; }
-mkdir -p "$(dirname "$result")"
-{
-cat <<MD
-# Cross-encoder folders: densekit and sentence-transformers give the same scores
-
-- date: $(date -u +%Y-%m-%dT%H:%MZ)
-- machine: $machine
-- load average before / after: $load_before / $load_after
-- command: \`Benchmarks/ce_compat.sh $corpus ${2:-}\`; sentence-transformers $("$venv/bin/python" -c 'import sentence_transformers as s, torch; print(s.__version__ + ", torch " + torch.__version__)' 2>/dev/null)
-- pairs: the first 10 dev queries of debian-pkg, each with its relevant passage and 9 fixed others (\`$run\`)
-
-| check | model folder | activation | max length | pairs | max abs difference | mean abs difference | queries ordered differently | <= 1e-4 |
-|---|---|---|---|---|---|---|---|---|
-MD
-row "(a) densekit → sentence-transformers" "$model_a" "$a"
-row "(b) sentence-transformers → densekit" "$model_b" "$b"
-row "(c) 4.x/5.x layout → densekit" "Tests/EncoderTests/Fixtures/cross-encoders/st4" "$c"
-echo
-echo "Commands:"
-echo
-for cmd in "${commands[@]}"; do echo "    $cmd"; done
-echo
-echo "Raw: (a) \`$a\`; (b) \`$b\`; (c) \`$c\`."
-} > "$result"
-cat "$result"
+# row LABEL FOLDER JSON: a row of table check; floats as %.3g, as the comparison printed them.
+row() {
+    python3 -c '
+import json, sys
+label, folder, r = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+def cell(v):
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    return float("%.3g" % v) if isinstance(v, float) else v
+keys = ["activation", "max_length", "pairs", "max_abs_difference", "mean_abs_difference", "queries_ordered_differently", "within_1e-4"]
+ids = ["activation", "max_length", "pairs", "max_abs_difference", "mean_abs_difference", "queries_ordered_differently", "le_1e_4"]
+print(json.dumps({"check": label, "model_folder": f"`{folder}`"} | {i: cell(r[k]) for i, k in zip(ids, keys)}, ensure_ascii=False))
+' "$1" "$2" "$3"
+}
+st_version="$("$venv/bin/python" -c 'import sentence_transformers as s, torch; print(s.__version__ + ", torch " + torch.__version__)' 2>/dev/null || true)"
+command_lines=()
+for cmd in "${commands[@]}"; do command_lines+=("    $cmd"); done
+init="$(result_init "$result" "Cross-encoder folders: densekit and sentence-transformers give the same scores" "$machine" "$(json_strings "${commands[@]}")" \
+    "$(result_markdown "" "- date: $(date -u +%Y-%m-%dT%H:%MZ)" "- machine: $machine" "- load average before / after: $load_before / $load_after" \
+        "- command: \`Benchmarks/ce_compat.sh $corpus ${2:-}\`; sentence-transformers $st_version" \
+        "- pairs: the first 10 dev queries of debian-pkg, each with its relevant passage and 9 fixed others (\`$run\`)" "")" \
+    "$(result_table check check=check model_folder="model folder" activation=activation max_length="max length" pairs=pairs \
+        max_abs_difference="max abs difference" mean_abs_difference="mean abs difference" \
+        queries_ordered_differently="queries ordered differently" le_1e_4="<= 1e-4")" \
+    "$(result_markdown "" "Commands:" "" "${command_lines[@]}" "" "Raw: (a) \`$a\`; (b) \`$b\`; (c) \`$c\`.")")"
+result_doc "$result" "$init" \
+    check "$(row "(a) densekit → sentence-transformers" "$model_a" "$a")" \
+    check "$(row "(b) sentence-transformers → densekit" "$model_b" "$b")" \
+    check "$(row "(c) 4.x/5.x layout → densekit" "Tests/EncoderTests/Fixtures/cross-encoders/st4" "$c")"
+cat "$(result_md "$result")"

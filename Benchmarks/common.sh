@@ -35,3 +35,7 @@ start_serve() {
     kill "$server" 2> /dev/null || true
     return 1
 }
+
+# Results as JSON through Benchmarks/results.py (result_json, result_row, result_doc, json_object,
+# ...): see Benchmarks/result_json.sh.
+source Benchmarks/result_json.sh

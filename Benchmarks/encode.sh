@@ -4,13 +4,15 @@
 #   Benchmarks/encode.sh PATH/TO/debian-pkg [RESULT.md]
 #
 # Both encode the first 5,000 passages of collection.tsv (batch 64, max length 256, 2 threads)
-# and 200 dev queries one at a time. Writes a Markdown table with the machine, load, commands
-# and the ratio to RESULT.md (default Benchmarks/results/encode-DATE.md).
+# and 200 dev queries one at a time. Writes the machine, load, commands, figures and the ratio
+# as JSON to RESULT.json (default Benchmarks/results/encode-DATE.json; a RESULT.md argument means
+# the .json beside it), from which Benchmarks/results.py renders RESULT.md.
 set -euo pipefail
 corpus="$(realpath "${1:?usage: $0 PATH/TO/debian-pkg [RESULT.md]}")"
 result="${2:-Benchmarks/results/encode-$(date +%Y-%m-%d).md}"
 threads=2
 source "$(dirname "$0")/common.sh"
+result="$(result_json "$result")"
 densekit="$dk"
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -31,26 +33,18 @@ ratio="$(python3 -c "print(round($dk_pps / $st_pps, 2))")"
 lat_ratio="$(python3 -c "print(round($st_p50 / $dk_p50, 2))")"
 share="$(python3 -c "print(round(100 * $dk_gf / $sg2))")"
 
-mkdir -p "$(dirname "$result")"
-cat > "$result" <<MD
-# Encoding speed: densekit vs sentence-transformers
-
-- date: $(date -u +%Y-%m-%dT%H:%MZ)
-- machine: $machine
-- densekit kernels: BLAS core $(python3 -c "import json,sys; s=json.loads(sys.argv[1]); print(f\"{s['blas_core']} ({s['blas_core_reason']}); FAISS distances {s['faiss_distance_kernels']}\")" "$system_line")
-- torch: $(python3 -c "import json,sys; print(json.loads(sys.argv[1]).get('torch', '?'))" "$st")
-- load average before / after: $load_before / $load_after
-- data: first 5,000 passages of debian-pkg collection.tsv ($(field "$dk" mean_tokens) tokens on average), 200 dev queries
-- densekit: \`${dk_cmd[*]}\`
-- sentence-transformers: \`${st_cmd[*]}\`
-
-| measure | densekit | sentence-transformers | ratio |
-|---|---|---|---|
-| passages/s (batch 64, max length 256, $threads threads) | $dk_pps | $st_pps | **${ratio}x** |
-| single-query latency p50 (ms) | $dk_p50 | $st_p50 | ${lat_ratio}x faster |
-| achieved GFLOP/s while encoding | $dk_gf | | ${share}% of sgemm |
-| cblas_sgemm 2048^3 GFLOP/s (1 / $threads threads) | $sg1 / $sg2 | | |
-
-Raw: densekit \`$dk\`; sentence-transformers \`$st\`; sgemm \`$sgemm1\` \`$sgemm2\`; system \`$system_line\`.
-MD
-cat "$result"
+kernels="$(python3 -c "import json,sys; s=json.loads(sys.argv[1]); print(f\"{s['blas_core']} ({s['blas_core_reason']}); FAISS distances {s['faiss_distance_kernels']}\")" "$system_line")" || true
+torch="$(python3 -c "import json,sys; print(json.loads(sys.argv[1]).get('torch', '?'))" "$st")" || true
+init="$(result_init "$result" "Encoding speed: densekit vs sentence-transformers" "$machine" "$(json_strings "${dk_cmd[*]}" "${st_cmd[*]}")" \
+    "$(result_markdown "" "- date: $(date -u +%Y-%m-%dT%H:%MZ)" "- machine: $machine" "- densekit kernels: BLAS core $kernels" "- torch: $torch" \
+        "- load average before / after: $load_before / $load_after" \
+        "- data: first 5,000 passages of debian-pkg collection.tsv ($(field "$dk" mean_tokens) tokens on average), 200 dev queries" \
+        "- densekit: \`${dk_cmd[*]}\`" "- sentence-transformers: \`${st_cmd[*]}\`" "")" \
+    "$(result_table measure measure=measure densekit=densekit sentence_transformers=sentence-transformers ratio=ratio)" \
+    "$(result_markdown "" "Raw: densekit \`$dk\`; sentence-transformers \`$st\`; sgemm \`$sgemm1\` \`$sgemm2\`; system \`$system_line\`.")")"
+result_doc "$result" "$init" \
+    measure "$(json_object measure "passages/s (batch 64, max length 256, $threads threads)" n:densekit "$dk_pps" n:sentence_transformers "$st_pps" f:ratio "**${ratio}x**")" \
+    measure "$(json_object measure "single-query latency p50 (ms)" n:densekit "$dk_p50" n:sentence_transformers "$st_p50" f:ratio "${lat_ratio}x faster")" \
+    measure "$(json_object measure "achieved GFLOP/s while encoding" n:densekit "$dk_gf" f:ratio "${share}% of sgemm")" \
+    measure "$(json_object measure "cblas_sgemm 2048^3 GFLOP/s (1 / $threads threads)" densekit "$sg1 / $sg2")"
+cat "$(result_md "$result")"

@@ -9,14 +9,15 @@
 # HARD_NEGATIVES=1 mines the zero-shot model's top 30 minus positives; EXTRA adds densekit
 # training flags; RUN_NAME names the output folder) for MINUTES (default 30) of wall clock, then indexes the full collection with the trained model (max length 256), retrieves
 # the top 100 for the 2,000 dev queries and evaluates. Appends one row to
-# Benchmarks/results/finetune-runs-DATE.md. sentence-transformers models are evaluated through
-# densekit too (identical embeddings, see st-compat), so both sides are scored the same way.
+# Benchmarks/results/finetune-runs-DATE.json (rendered to its .md by Benchmarks/results.py).
+# sentence-transformers models are evaluated through densekit too (identical embeddings, see
+# st-compat), so both sides are scored the same way.
 set -euo pipefail
 corpus="$(realpath "${1:?usage: $0 PATH/TO/debian-pkg SYSTEM [MINUTES]}")"
 system="${2:?usage: $0 PATH/TO/debian-pkg SYSTEM [MINUTES]}"
 minutes="${3:-30}"
 source "$(dirname "$0")/common.sh"
-result="Benchmarks/results/finetune-runs-$(date +%Y-%m-%d).md"
+result="Benchmarks/results/finetune-runs-$(date +%Y-%m-%d).json"
 
 model="$out/ft-${RUN_NAME:-$system}"
 rm -rf "$model" "$model.index"
@@ -79,19 +80,13 @@ trained=$(( $(date +%s) - start ))
 "$dk" search --index "$model.index" --queries "$corpus/queries.dev.tsv" -k 100 -o "$model.run.tsv" --quiet
 scores="$("$dk" eval --qrels "$corpus/qrels.dev.tsv" --run "$model.run.tsv" --metrics MRR@10,R@10,R@100,nDCG@10 --json)"
 j() { python3 -c "import json,sys; print('%.4f' % json.loads(sys.argv[1])['metrics'][sys.argv[2]])" "$scores" "$1"; }
-if [ ! -f "$result" ]; then
-    cat > "$result" <<MD
-# Fine-tuning all-MiniLM-L6-v2 on debian-pkg at a fixed CPU budget
-
-Machine: $machine. Train queries with in-batch negatives (rows marked "+1 hard negative": one
-mined from the zero-shot top 30 minus positives per query), AdamW lr 2e-5, 10% warm-up, linear decay, clipping 1.0; evaluation on the 2,000 dev
-queries over the full collection (top 100, max length 256). Zero-shot: MRR@10 0.5599; BM25 0.6148.
-
-| system | budget | trained | steps | MRR@10 | R@10 | R@100 | nDCG@10 | load before | command |
-|---|---|---|---|---|---|---|---|---|---|
-MD
-fi
+init="$(result_init "$result" "Fine-tuning all-MiniLM-L6-v2 on debian-pkg at a fixed CPU budget" "$machine" '[]' \
+    "$(result_markdown "" "Machine: $machine. Train queries with in-batch negatives (rows marked \"+1 hard negative\": one" \
+        "mined from the zero-shot top 30 minus positives per query), AdamW lr 2e-5, 10% warm-up, linear decay, clipping 1.0; evaluation on the 2,000 dev" \
+        "queries over the full collection (top 100, max length 256). Zero-shot: MRR@10 0.5599; BM25 0.6148." "")" \
+    "$(result_table system system=system budget=budget trained=trained steps=steps mrr_10:.4f=MRR@10 r_10:.4f=R@10 r_100:.4f=R@100 \
+        ndcg_10:.4f=nDCG@10 load_before="load before" command=command)")"
 budget_label="$minutes min"
 [ -n "${STOP_AFTER:-}" ] && budget_label="$STOP_AFTER steps"
-echo "| ${system_label:-$system} | $budget_label | ${trained} s | $done_steps | $(j MRR@10) | $(j R@10) | $(j R@100) | $(j nDCG@10) | $load_before | \`${cmd[*]}\` |" >> "$result"
-tail -n 1 "$result"
+result_row "$result" system "$init" "$(json_object system "${system_label:-$system}" f:budget "$budget_label" f:trained "${trained} s" n:steps "$done_steps" \
+    n:mrr_10 "$(j MRR@10)" n:r_10 "$(j R@10)" n:r_100 "$(j R@100)" n:ndcg_10 "$(j nDCG@10)" load_before "$load_before" command "\`${cmd[*]}\`")"

@@ -2,15 +2,17 @@
 # Runs the test suite's mutation fuzz loops (Tests/Support/InputMutator.swift: safetensors
 # headers, config.json, tokenizer.json, corpus lines, qrels, run files) for far more mutants than
 # the suite's 300 per reader, within a time bound, and writes what happened to
-# Benchmarks/results/fuzz-DATE.md. A crash (trap, abort, signal) fails the run and is reported
-# with the test and mutant number that reproduces it (the mutators are seeded).
+# Benchmarks/results/fuzz-DATE.json (rendered to fuzz-DATE.md by Benchmarks/results.py). A crash
+# (trap, abort, signal) fails the run and is reported with the test and mutant number that
+# reproduces it (the mutators are seeded).
 #
 #   Benchmarks/fuzz.sh [ITERATIONS] [MINUTES]      (defaults: 20000 mutants per reader, 30 minutes)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source Benchmarks/result_json.sh
 iterations="${1:-20000}"
 minutes="${2:-30}"
-result="Benchmarks/results/fuzz-$(date +%Y-%m-%d).md"
+result="Benchmarks/results/fuzz-$(date +%Y-%m-%d).json"
 filter='MalformedModelTests|MalformedTokenizerTests|MalformedCorpusTests|MalformedRunTests'
 log="Benchmarks/out/fuzz.log"
 mkdir -p Benchmarks/out
@@ -26,20 +28,15 @@ case "$status" in
     124) verdict="stopped by the time bound ($minutes min) before the loops finished; no crash until then";;
     *) verdict="FAILED (exit $status): see the lines below and $log";;
 esac
-{
-    echo "# Mutation fuzzing of densekit's file readers"
-    echo
-    echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
-    echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-    echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
-    echo "- command: \`Benchmarks/fuzz.sh $iterations $minutes\` (DENSEKIT_FUZZ_ITERATIONS=$iterations; tokenizer.json gets a fifth of them)"
-    echo "- readers: safetensors header and config.json (through SentenceEncoder.load), tokenizer.json, MS MARCO and BEIR corpus lines under both bad-line policies, qrels, TREC and MS MARCO runs"
-    echo "- time: $seconds s"
-    echo "- result: $verdict"
-    echo
-    echo '```'
-    grep -E "✔ Test|✘|recorded an issue|crashed|Fatal|signal" "$log" | sed 's/^/  /' | head -60
-    echo '```'
-} >"$result"
-cat "$result"
+mapfile -t log_lines < <(grep -E "✔ Test|✘|recorded an issue|crashed|Fatal|signal" "$log" | sed 's/^/  /' | head -60)
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" || true
+init="$(result_init "$result" "Mutation fuzzing of densekit's file readers" "$machine" "$(json_strings "Benchmarks/fuzz.sh $iterations $minutes")" \
+    "$(result_markdown "" "- date: $(date -u +%Y-%m-%dT%H:%MZ)" "- machine: $machine" \
+        "- commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')" \
+        "- command: \`Benchmarks/fuzz.sh $iterations $minutes\` (DENSEKIT_FUZZ_ITERATIONS=$iterations; tokenizer.json gets a fifth of them)" \
+        "- readers: safetensors header and config.json (through SentenceEncoder.load), tokenizer.json, MS MARCO and BEIR corpus lines under both bad-line policies, qrels, TREC and MS MARCO runs" "")" \
+    "$(result_table run mutants="mutants per reader" bound="time bound (min)" seconds="time (s)" exit="exit status" result=result)" \
+    "$(result_markdown "" '```' "${log_lines[@]}" '```')")"
+result_doc "$result" "$init" run "$(json_object n:mutants "$iterations" n:bound "$minutes" n:seconds "$seconds" n:exit "$status" result "$verdict")"
+cat "$(result_md "$result")"
 exit "$status"

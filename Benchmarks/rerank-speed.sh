@@ -10,8 +10,9 @@
 # max length 256, 2 threads: `densekit rerank` timed from start to end (loading the model and
 # the collection included), CrossEncoder.predict timed alone (Benchmarks/st_rerank.py; loading
 # and a warm-up batch excluded), so the ratio does not favour densekit. Also counts the queries
-# whose reranked order is the same in both. Writes a Markdown table with the machine, load,
-# commands and the ratio to RESULT.md (default Benchmarks/results/rerank-speed-DATE.md).
+# whose reranked order is the same in both. Writes the machine, load, commands, figures and the
+# ratio as JSON to RESULT.json (default Benchmarks/results/rerank-speed-DATE.json; a RESULT.md
+# argument means the .json beside it), from which Benchmarks/results.py renders RESULT.md.
 set -euo pipefail
 usage="usage: $0 PATH/TO/debian-pkg RUN [CE_MODEL] [RESULT.md]"
 corpus="$(realpath "${1:?$usage}")"
@@ -21,6 +22,7 @@ model="${3:-}"
 result="${4:-Benchmarks/results/rerank-speed-$(date +%Y-%m-%d).md}"
 threads=2 depth=20 query_count=200
 source "$(dirname "$0")/common.sh"
+result="$(result_json "$result")"
 
 if [ -z "$model" ]; then
     model="$out/ce-st-minilm"
@@ -69,25 +71,18 @@ print(f"{sum(a.get(q) == b[q] for q in b)} of {len(b)}")
 PY
 )"
 
-mkdir -p "$(dirname "$result")"
-cat > "$result" <<MD
-# Reranking speed: densekit vs sentence-transformers
-
-- date: $(date -u +%Y-%m-%dT%H:%MZ)
-- machine: $machine
-- load average before / after: $load_before / $load_after
-- model: \`$model\`; torch $(python3 -c "import json,sys; print(json.loads(sys.argv[1])['torch'])" "$st"), sentence-transformers $(python3 -c "import json,sys; print(json.loads(sys.argv[1])['sentence_transformers'])" "$st")
-- pairs: top $depth of the first $query_count queries of \`$run\`: $pairs pairs, $(field "$st" mean_tokens) tokens on average after truncation at 256
-- densekit: \`${dk_cmd[*]}\`
-- sentence-transformers: \`${st_cmd[*]}\`
-
-| measure | densekit | sentence-transformers | ratio |
-|---|---|---|---|
-| pairs/s (batch 32, max length 256, $threads threads): densekit whole command, sentence-transformers predict() only | $dk_pps | $st_pps | **${ratio}x** |
-| seconds | $dk_seconds | $(field "$st" seconds) | |
-| pairs/s, whole process both | $dk_pps | $st_wall_pps | ${wall_ratio}x |
-| queries reranked in the same order | $same | | |
-
-Raw: sentence-transformers \`$st\`; densekit's stderr in \`$out/rerank-speed.densekit.log\`.
-MD
-cat "$result"
+st_field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$st" "$1"; }
+init="$(result_init "$result" "Reranking speed: densekit vs sentence-transformers" "$machine" "$(json_strings "${dk_cmd[*]}" "${st_cmd[*]}")" \
+    "$(result_markdown "" "- date: $(date -u +%Y-%m-%dT%H:%MZ)" "- machine: $machine" "- load average before / after: $load_before / $load_after" \
+        "- model: \`$model\`; torch $(st_field torch), sentence-transformers $(st_field sentence_transformers)" \
+        "- pairs: top $depth of the first $query_count queries of \`$run\`: $pairs pairs, $(field "$st" mean_tokens) tokens on average after truncation at 256" \
+        "- densekit: \`${dk_cmd[*]}\`" "- sentence-transformers: \`${st_cmd[*]}\`" "")" \
+    "$(result_table measure measure=measure densekit=densekit sentence_transformers=sentence-transformers ratio=ratio)" \
+    "$(result_markdown "" "Raw: sentence-transformers \`$st\`; densekit's stderr in \`$out/rerank-speed.densekit.log\`.")")"
+result_doc "$result" "$init" \
+    measure "$(json_object measure "pairs/s (batch 32, max length 256, $threads threads): densekit whole command, sentence-transformers predict() only" \
+        n:densekit "$dk_pps" n:sentence_transformers "$st_pps" f:ratio "**${ratio}x**")" \
+    measure "$(json_object measure seconds n:densekit "$dk_seconds" n:sentence_transformers "$(field "$st" seconds)")" \
+    measure "$(json_object measure "pairs/s, whole process both" n:densekit "$dk_pps" n:sentence_transformers "$st_wall_pps" f:ratio "${wall_ratio}x")" \
+    measure "$(json_object measure "queries reranked in the same order" f:densekit "$same")"
+cat "$(result_md "$result")"

@@ -8,7 +8,7 @@
 #
 # EXAMPLES per operation (default 100). RERANKER: a cross-encoder folder (default $out/ce-ftneg,
 # if there; else the model's encoder would need a head, so reranking is left out). Appends a row
-# to Benchmarks/results/serve-fuzz-DATE.md.
+# to Benchmarks/results/serve-fuzz-DATE.json (rendered to its .md by Benchmarks/results.py).
 set -euo pipefail
 corpus="$(realpath "${1:?usage: $0 PATH/TO/debian-pkg [EXAMPLES]}")"
 examples="${2:-100}"
@@ -33,19 +33,14 @@ kill -TERM "$server"
 wait "$server"; stopped=$?
 tail -n 20 "$report" >&2
 cases="$(grep -oE '[0-9]+ generated, [0-9]+ (passed|found[^,]*)' "$report" | tail -n 1)"
-result="Benchmarks/results/serve-fuzz-$(date +%Y-%m-%d).md"
-if [ ! -f "$result" ]; then
-    cat > "$result" <<MD
-# densekit serve against its OpenAPI document (schemathesis 4.32.5, all checks)
-
-Machine: $machine. Index: the first 2,000 debian-pkg passages, IVF16,Flat with BM25; reranking
-with the densekit cross-encoder where present, at most 200 pairs a request. Exit codes: schemathesis (0: no failure) and
-the server after SIGTERM (0: drained and stopped).
-
-| date | examples per operation | test cases | schemathesis exit | server exit | command |
-|---|---|---|---|---|---|
-MD
-fi
-echo "| $(date -u +%Y-%m-%dT%H:%MZ) | $examples | $cases | $fuzz | $stopped | \`schemathesis run http://127.0.0.1:PORT/openapi.json --checks all -n $examples --seed 42 --request-timeout 300\` |" >> "$result"
-tail -n 1 "$result"
+result="Benchmarks/results/serve-fuzz-$(date +%Y-%m-%d).json"
+init="$(result_init "$result" "densekit serve against its OpenAPI document (schemathesis 4.32.5, all checks)" "$machine" '[]' \
+    "$(result_markdown "" "Machine: $machine. Index: the first 2,000 debian-pkg passages, IVF16,Flat with BM25; reranking" \
+        "with the densekit cross-encoder where present, at most 200 pairs a request. Exit codes: schemathesis (0: no failure) and" \
+        "the server after SIGTERM (0: drained and stopped)." "")" \
+    "$(result_table date date=date examples_per_operation="examples per operation" test_cases="test cases" \
+        schemathesis_exit="schemathesis exit" server_exit="server exit" command=command)")"
+result_row "$result" date "$init" "$(json_object date "$(date -u +%Y-%m-%dT%H:%MZ)" n:examples_per_operation "$examples" f:test_cases "$cases" \
+    n:schemathesis_exit "$fuzz" n:server_exit "$stopped" \
+    command "\`schemathesis run http://127.0.0.1:PORT/openapi.json --checks all -n $examples --seed 42 --request-timeout 300\`")"
 [ "$fuzz" = 0 ] && [ "$stopped" = 0 ]

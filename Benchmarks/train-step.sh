@@ -8,12 +8,15 @@
 # recipe of Benchmarks/finetune.sh), max length 128, AdamW, clipping 1.0, 2 threads, STEPS timed
 # steps (default 10) after one untimed warm-up step. densekit also reports its phases (forward,
 # loss, backward, gradient sum, clipping, optimizer) and, with PERF=1 where `perf` works, the
-# hottest functions of the whole step.
+# hottest functions of the whole step. Writes RESULT.json (default
+# Benchmarks/results/train-step-DATE.json; a RESULT.md argument means the .json beside it), from
+# which Benchmarks/results.py renders RESULT.md.
 set -euo pipefail
 corpus="$(realpath "${1:?usage: $0 PATH/TO/debian-pkg [RESULT.md]}")"
 result="${2:-Benchmarks/results/train-step-$(date +%Y-%m-%d).md}"
 steps="${STEPS:-10}"
 source "$(dirname "$0")/common.sh"
+result="$(result_json "$result")"
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 system_line="$("$dk" system --json)"
@@ -37,37 +40,33 @@ fi
 j() { python3 -c "import json,sys; v=json.loads(sys.argv[1])$2; print(round(v, 3) if isinstance(v, float) else v)" "$1"; }
 ratio="$(python3 -c "print(round($(j "$st" '["seconds_per_step"]') / $(j "$dk" '["seconds_per_step"]'), 2))")"
 ratio16="$(python3 -c "print(round($(j "$st" '["seconds_per_step"]') / $(j "$dk16" '["seconds_per_step"]'), 2))")"
-phase_rows="$(python3 - "$dk" "$dk16" <<'PY'
+# The phase rows (JSON, one a line): seconds per step as the figure, with its share of the step.
+python3 - "$dk" "$dk16" > "$out/train-step.phases.json" <<'PY'
 import json, sys
 a, b = (json.loads(x) for x in sys.argv[1:3])
+def cell(p, step):
+    return {"value": round(p, 3), "text": f"{p:.3f} ({100 * p / step:.0f}%)"}
 for name in ["tokenize", "forward", "loss", "backward", "gradient_sum", "clipping", "optimizer"]:
     pa, pb = a["phase_seconds_per_step"][name], b["phase_seconds_per_step"][name]
-    print(f"| {name} | {pa:.3f} ({100 * pa / a['seconds_per_step']:.0f}%) | {pb:.3f} ({100 * pb / b['seconds_per_step']:.0f}%) |")
+    print(json.dumps({"phase": name, "default_chunking": cell(pa, a["seconds_per_step"]), "chunk_size_16": cell(pb, b["seconds_per_step"])}))
 PY
-)"
-mkdir -p "$(dirname "$result")"
-cat > "$result" <<MD
-# Training step, batch 32 in-batch: densekit vs sentence-transformers MNRL
-
-- date: $(date -u +%Y-%m-%dT%H:%MZ)
-- machine: $machine; densekit BLAS core $(j "$system_line" '["blas_core"]') ($(j "$system_line" '["blas_core_reason"]')); torch $(j "$st" '["torch"]')
-- load average before / after: $load_before / $load_after
-- densekit: \`${dk_cmd[*]}\` (and the same with \`--chunk-size 16\`)
-- sentence-transformers: \`${st_cmd[*]}\`
-
-| system | s/step | pairs/s | ratio (sentence-transformers s/step / this) | peak memory (MB) |
-|---|---|---|---|---|
-| densekit, default chunking (chunk size $(j "$dk" '["chunk_size"]')) | $(j "$dk" '["seconds_per_step"]') | $(j "$dk" '["pairs_per_second"]') | **${ratio}x** | $(j "$dk" '["peak_rss_mb"]') |
-| densekit, --chunk-size 16 (GradCache at this batch) | $(j "$dk16" '["seconds_per_step"]') | $(j "$dk16" '["pairs_per_second"]') | ${ratio16}x | $(j "$dk16" '["peak_rss_mb"]') |
-| sentence-transformers MNRL | $(j "$st" '["seconds_per_step"]') | $(j "$st" '["pairs_per_second"]') | 1 | $(j "$st" '["peak_rss_mb"]') |
-
-## Where densekit's step goes (seconds per step, share of the step)
-| phase | default chunking | --chunk-size 16 |
-|---|---|---|
-$phase_rows
-
-$profile_section
-
-Raw: densekit \`$dk\`; densekit chunk 16 \`$dk16\`; sentence-transformers \`$st\`; system \`$system_line\`.
-MD
-cat "$result"
+phase_rows=()
+while read -r row; do phase_rows+=(phase "$row"); done < "$out/train-step.phases.json"
+machine_line="$machine; densekit BLAS core $(j "$system_line" '["blas_core"]') ($(j "$system_line" '["blas_core_reason"]')); torch $(j "$st" '["torch"]')" || true
+init="$(result_init "$result" "Training step, batch 32 in-batch: densekit vs sentence-transformers MNRL" "$machine_line" \
+    "$(json_strings "${dk_cmd[*]}" "${dk_cmd[*]} --chunk-size 16" "${st_cmd[*]}")" \
+    "$(result_markdown "" "- date: $(date -u +%Y-%m-%dT%H:%MZ)" "- machine: $machine_line" "- load average before / after: $load_before / $load_after" \
+        "- densekit: \`${dk_cmd[*]}\` (and the same with \`--chunk-size 16\`)" "- sentence-transformers: \`${st_cmd[*]}\`" "")" \
+    "$(result_table system system=system s_step=s/step pairs_s=pairs/s ratio="ratio (sentence-transformers s/step / this)" peak_memory="peak memory (MB)")" \
+    "$(result_markdown "" "## Where densekit's step goes (seconds per step, share of the step)")" \
+    "$(result_table phase phase=phase default_chunking="default chunking" chunk_size_16="--chunk-size 16")" \
+    "$(result_markdown "" "$profile_section" "" "Raw: densekit \`$dk\`; densekit chunk 16 \`$dk16\`; sentence-transformers \`$st\`; system \`$system_line\`.")")"
+result_doc "$result" "$init" \
+    system "$(json_object system "densekit, default chunking (chunk size $(j "$dk" '["chunk_size"]'))" n:s_step "$(j "$dk" '["seconds_per_step"]')" \
+        n:pairs_s "$(j "$dk" '["pairs_per_second"]')" f:ratio "**${ratio}x**" n:peak_memory "$(j "$dk" '["peak_rss_mb"]')")" \
+    system "$(json_object system "densekit, --chunk-size 16 (GradCache at this batch)" n:s_step "$(j "$dk16" '["seconds_per_step"]')" \
+        n:pairs_s "$(j "$dk16" '["pairs_per_second"]')" f:ratio "${ratio16}x" n:peak_memory "$(j "$dk16" '["peak_rss_mb"]')")" \
+    system "$(json_object system "sentence-transformers MNRL" n:s_step "$(j "$st" '["seconds_per_step"]')" \
+        n:pairs_s "$(j "$st" '["pairs_per_second"]')" n:ratio 1 n:peak_memory "$(j "$st" '["peak_rss_mb"]')")" \
+    "${phase_rows[@]}"
+cat "$(result_md "$result")"

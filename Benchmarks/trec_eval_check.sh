@@ -5,7 +5,8 @@
 # disagrees with the scores, shuffled lines, judged queries missing from the run and unjudged extra
 # ones, repeated documents, graded judgments (Benchmarks/trec_eval_check.py lists them). Prints
 # one table row per variant and metric; exits 1 on any disagreement. Writes
-# Benchmarks/results/trec-eval-check-DATE.md (or RESULT.md).
+# Benchmarks/results/trec-eval-check-DATE.json (or RESULT.json; a RESULT.md argument means the
+# .json beside it), from which Benchmarks/results.py renders the .md.
 #
 #   Benchmarks/trec_eval_check.sh [QRELS | PATH/TO/debian-pkg] [RESULT.md]
 #
@@ -20,9 +21,10 @@
 # downloads trec_eval from GitHub).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source Benchmarks/result_json.sh
 qrels="${1:-/work/shared/corpora/debian-pkg}"
 [ -d "$qrels" ] && qrels="$qrels/qrels.dev.tsv"
-result="${2:-Benchmarks/results/trec-eval-check-$(date +%Y-%m-%d).md}"
+result="$(result_json "${2:-Benchmarks/results/trec-eval-check-$(date +%Y-%m-%d).json}")"
 out=Benchmarks/out
 work="$out/trec-eval-check"
 
@@ -63,28 +65,27 @@ for name in ("pytrec_eval", "pytrec-eval-terrier"):
         pass')"
 machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB"
 
-mkdir -p "$work" "$(dirname "$result")"
+mkdir -p "$work"
 py=("$venv/bin/python" Benchmarks/trec_eval_check.py --densekit "$dk" --qrels "$qrels" --work "$work" --markdown "$work/tables.md" "${runs[@]}")
 status=0
 "${py[@]}" > /dev/null || status=$?
 [ -s "$work/tables.md" ] || { echo "trec_eval_check: the check did not run (exit status $status)" >&2; exit "$status"; }
 
-{
-cat <<MD
-# densekit eval against trec_eval (pytrec_eval)
-
-- date: $(date -u +%Y-%m-%dT%H:%MZ)
-- machine: $machine
-- reference: trec_eval through $pytrec_version (Python $("$venv/bin/python" -c 'import platform; print(platform.python_version())'))
-- densekit: \`$dk\` ($("$dk" --version 2>/dev/null || echo "version unknown"))
-- qrels: \`$qrels\`
-- command: \`${DENSEKIT_BIN:+DENSEKIT_BIN=$DENSEKIT_BIN }${TREC_EVAL_RUNS:+TREC_EVAL_RUNS='$TREC_EVAL_RUNS' }Benchmarks/trec_eval_check.sh${1:+ $1}${2:+ $2}\`
-- runs: ${runs[*]}
-- check: \`${py[*]}\`
-- result: $([ "$status" -eq 0 ] && echo "densekit equals trec_eval on every variant and metric" || echo "DISAGREEMENT (exit status $status), see below")
-
-MD
-cat "$work/tables.md"
-} > "$result"
-cat "$result"
+# The tables as data: blocks (prose, tables without rows) and rows, from the checker's Markdown.
+python3 Benchmarks/md_tables.py "$work/tables.md" > "$work/tables.tsv"
+blocks=() rows=()
+while IFS=$'\t' read -r kind a b; do
+    case "$kind" in block) blocks+=("$a") ;; row) rows+=("$a" "$b") ;; esac
+done < "$work/tables.tsv"
+command="${DENSEKIT_BIN:+DENSEKIT_BIN=$DENSEKIT_BIN }${TREC_EVAL_RUNS:+TREC_EVAL_RUNS='$TREC_EVAL_RUNS' }Benchmarks/trec_eval_check.sh${1:+ $1}${2:+ $2}"
+init="$(result_init "$result" "densekit eval against trec_eval (pytrec_eval)" "$machine" "$(json_strings "$command" "${py[*]}")" \
+    "$(result_markdown "" "- date: $(date -u +%Y-%m-%dT%H:%MZ)" "- machine: $machine" \
+        "- reference: trec_eval through $pytrec_version (Python $("$venv/bin/python" -c 'import platform; print(platform.python_version())'))" \
+        "- densekit: \`$dk\` ($("$dk" --version 2>/dev/null || echo "version unknown"))" "- qrels: \`$qrels\`" "- command: \`$command\`" \
+        "- runs: ${runs[*]}" "- check: \`${py[*]}\`" \
+        "- result: $([ "$status" -eq 0 ] && echo "densekit equals trec_eval on every variant and metric" || echo "DISAGREEMENT (exit status $status), see below")" \
+        "")" \
+    "${blocks[@]}")"
+result_doc "$result" "$init" "${rows[@]}"
+cat "$(result_md "$result")"
 exit "$status"

@@ -7,7 +7,7 @@
 #
 # PYXCLIB: what pip installs as pyxclib (not on PyPI): default its GitHub repository at the
 # commit the results were made with (5d13086, 2025-04-04), or a local checkout's path.
-# Writes Benchmarks/results/xmc-parity-DATE.md.
+# Writes Benchmarks/results/xmc-parity-DATE.json (rendered to its .md by Benchmarks/results.py).
 set -euo pipefail
 data="$(realpath "${1:?usage: $0 PATH/TO/debtags-xmc}")"
 source "$(dirname "$0")/common.sh"
@@ -22,15 +22,24 @@ predictions="${PREDICTIONS:-$out/xmc-zero-shot.dev.tsv}"
 if [ -z "${PREDICTIONS:-}" ]; then
     "$dk" xmc predict --labels "$data/labels.tsv" --docs "$data/dev.jsonl" --label-text text -k 10 -o "$predictions" --quiet
 fi
-result="Benchmarks/results/xmc-parity-$(date +%Y-%m-%d).md"
-{
-    echo "# eval --xmc against pyxclib's xc_metrics"
-    echo
-    echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); machine: $machine"
-    echo "- pyxclib: $("$venv/bin/pip" show xclib 2>/dev/null | awk '/^Version/ {print $2}') ($pyxclib)"
-    echo "- predictions: \`$predictions\` (top 10 per document; default: all-MiniLM-L6-v2 zero-shot, label text only)"
-    echo "- command: \`Benchmarks/xmc_parity.sh $data\`; propensities A 0.55, B 1.5 from train.jsonl"
-    echo
-    "$venv/bin/python" Benchmarks/xmc_parity.py --densekit "$dk" --truth "$data/dev.jsonl" --train "$data/train.jsonl" \
-        --labels "$data/labels.tsv" --predictions "$predictions"
-} | tee "$result"
+result="Benchmarks/results/xmc-parity-$(date +%Y-%m-%d).json"
+check=("$venv/bin/python" Benchmarks/xmc_parity.py --densekit "$dk" --truth "$data/dev.jsonl" --train "$data/train.jsonl"
+       --labels "$data/labels.tsv" --predictions "$predictions")
+# The comparison prints a Markdown table (metric, pyxclib, densekit, abs. difference) and a summary
+# line; exit 1 when any metric differs by more than 1e-6. Its table becomes rows of the results file.
+status=0
+"${check[@]}" > "$out/xmc-parity.md" || status=$?
+python3 Benchmarks/md_tables.py "$out/xmc-parity.md" > "$out/xmc-parity.tsv" || { cat "$out/xmc-parity.md"; exit "$((status ? status : 1))"; }
+blocks=() rows=()
+while IFS=$'\t' read -r kind a b; do
+    case "$kind" in block) blocks+=("$a") ;; row) rows+=("$a" "$b") ;; esac
+done < "$out/xmc-parity.tsv"
+init="$(result_init "$result" "eval --xmc against pyxclib's xc_metrics" "$machine" "$(json_strings "Benchmarks/xmc_parity.sh $data" "${check[*]}")" \
+    "$(result_markdown "" "- date: $(date -u +%Y-%m-%dT%H:%MZ); machine: $machine" \
+        "- pyxclib: $("$venv/bin/pip" show xclib 2>/dev/null | awk '/^Version/ {print $2}') ($pyxclib)" \
+        "- predictions: \`$predictions\` (top 10 per document; default: all-MiniLM-L6-v2 zero-shot, label text only)" \
+        "- command: \`Benchmarks/xmc_parity.sh $data\`; propensities A 0.55, B 1.5 from train.jsonl" "")" \
+    "${blocks[@]}")"
+result_doc "$result" "$init" "${rows[@]}"
+cat "$(result_md "$result")"
+exit "$status"

@@ -10,7 +10,7 @@
 # batch 128, so the linear decay is nearly over when it stops); STOP_AFTER=N repeats a budgeted
 # run's step count exactly on a machine that is not quiet. EXTRA: more train xmc flags.
 # BATCH (128), LR (5e-5), KNN_WEIGHT (0.5). Appends one row per scoring to
-# Benchmarks/results/xmc-runs-DATE.md.
+# Benchmarks/results/xmc-runs-DATE.json (rendered to its .md by Benchmarks/results.py).
 set -euo pipefail
 data="$(realpath "${1:?usage: $0 PATH/TO/debtags-xmc LOSS [MINUTES]}")"
 loss="${2:?usage: $0 PATH/TO/debtags-xmc LOSS [MINUTES]}"
@@ -20,7 +20,7 @@ steps="${STEPS:-330}"
 batch="${BATCH:-128}"
 lr="${LR:-5e-5}"
 model="$out/xmc-${RUN_NAME:-$loss}"
-result="Benchmarks/results/xmc-runs-$(date +%Y-%m-%d).md"
+result="Benchmarks/results/xmc-runs-$(date +%Y-%m-%d).json"
 rm -rf "$model"
 budget=(--time-budget "$minutes")
 [ -n "${STOP_AFTER:-}" ] && budget=(--stop-after "$STOP_AFTER")
@@ -33,20 +33,15 @@ start=$(date +%s)
 "${cmd[@]}" 2>&1 | tee "$model.log" >&2
 trained=$(( $(date +%s) - start ))
 done_steps="$(grep -oE 'after [0-9]+ of' "$model.log" | grep -oE '[0-9]+' | head -1)"
-if [ ! -f "$result" ]; then
-    cat > "$result" <<MD
-# XMC on debtags-xmc: all-MiniLM-L6-v2 fine-tuned at a fixed CPU budget
-
-Machine: $machine. Train: 23,533 documents, 593 labels (all scored every step), documents at
-128 tokens, labels as "name: text" at 32, cosine scale 20, AdamW, 10% warm-up then linear
-decay, seed 42. Dev: 2,941 documents, top 10 predicted; eval --xmc with propensities A 0.55,
-B 1.5 from train. "kNN" rows: the 20 nearest training documents (same fine-tuned encoder) vote,
-fused as (1 - w) label score + w vote.
-
-| loss | scoring | budget | trained | steps | P@1 | P@3 | P@5 | nDCG@5 | PSP@1 | PSP@5 | R@10 | predict docs/s | load before | command |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
-MD
-fi
+init="$(result_init "$result" "XMC on debtags-xmc: all-MiniLM-L6-v2 fine-tuned at a fixed CPU budget" "$machine" '[]' \
+    "$(result_markdown "" "Machine: $machine. Train: 23,533 documents, 593 labels (all scored every step), documents at" \
+        "128 tokens, labels as \"name: text\" at 32, cosine scale 20, AdamW, 10% warm-up then linear" \
+        "decay, seed 42. Dev: 2,941 documents, top 10 predicted; eval --xmc with propensities A 0.55," \
+        "B 1.5 from train. \"kNN\" rows: the 20 nearest training documents (same fine-tuned encoder) vote," \
+        "fused as (1 - w) label score + w vote." "")" \
+    "$(result_table loss loss=loss scoring=scoring budget=budget trained=trained steps=steps p_1:.4f=P@1 p_3:.4f=P@3 p_5:.4f=P@5 \
+        ndcg_5:.4f=nDCG@5 psp_1:.4f=PSP@1 psp_5:.4f=PSP@5 r_10:.4f=R@10 predict_docs_s:.1f="predict docs/s" \
+        load_before="load before" command=command)")"
 budget_label="$minutes min"
 [ -n "${STOP_AFTER:-}" ] && budget_label="$STOP_AFTER steps"
 score() {  # LABEL PREDICT_FLAGS...
@@ -57,9 +52,10 @@ score() {  # LABEL PREDICT_FLAGS...
     local rate=$(python3 -c "print('%.1f' % (2941 / ($(date +%s.%N) - $t0)))")
     local json="$("$dk" eval --xmc --truth "$data/dev.jsonl" --predictions "$model.dev.tsv" --train "$data/train.jsonl" \
         --metrics P@1,P@3,P@5,nDCG@5,PSP@1,PSP@5,R@10 --json)"
-    local row="$(python3 -c "import json,sys; m=json.loads(sys.argv[1])['metrics']; print(' | '.join('%.4f' % m[k] for k in ['P@1','P@3','P@5','nDCG@5','PSP@1','PSP@5','R@10']))" "$json")"
-    echo "| $loss ${EXTRA:-} | $label | $budget_label | ${trained} s | $done_steps | $row | $rate | $load_before | \`${cmd[*]}\` |" >> "$result"
-    tail -n 1 "$result"
+    m() { python3 -c "import json,sys; print('%.4f' % json.loads(sys.argv[1])['metrics'][sys.argv[2]])" "$json" "$1"; }
+    result_row "$result" loss "$init" "$(json_object loss "$loss ${EXTRA:-}" scoring "$label" f:budget "$budget_label" f:trained "${trained} s" \
+        n:steps "$done_steps" n:p_1 "$(m P@1)" n:p_3 "$(m P@3)" n:p_5 "$(m P@5)" n:ndcg_5 "$(m nDCG@5)" n:psp_1 "$(m PSP@1)" \
+        n:psp_5 "$(m PSP@5)" n:r_10 "$(m R@10)" n:predict_docs_s "$rate" load_before "$load_before" command "\`${cmd[*]}\`")"
 }
 score "label scores"
 # The first kNN call embeds the training documents into $model.knn.index (its docs/s includes that).
