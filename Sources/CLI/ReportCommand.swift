@@ -57,13 +57,13 @@ struct Report: ParsableCommand {
             })
             var isFolder: ObjCBool = false
             let file = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue ? path + "/" + TrainingLog.fileName : path
-            return RetrievalReport.NamedLog(name: name, path: file, records: try TrainingLog.read(URL(fileURLWithPath: file)))
+            return RetrievalReport.NamedLog(name: name, path: file, value: try TrainingLog.read(URL(fileURLWithPath: file)))
         }
         let judgments = try qrels.map { try QrelsReader.read(path: $0) } ?? [:]
-        let loaded = try named.map { name, path in RetrievalReport.NamedRun(name: name, path: path, run: try RunReader.read(path: path).run) }
+        let loaded = try named.map { name, path in RetrievalReport.NamedRun(name: name, path: path, value: try RunReader.read(path: path).run) }
         let labelled = try predictions.map { text -> RetrievalReport.NamedPredictions in
             let (name, path) = try Self.split(text, defaultName: { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent })
-            return RetrievalReport.NamedPredictions(name: name, path: path, predictions: try XMCPredictionsReader.read(path: path))
+            return RetrievalReport.NamedPredictions(name: name, path: path, value: try XMCPredictionsReader.read(path: path))
         }
         let truth = try xmcTruth.map { try XMCDataFormat.jsonl.documents(path: $0, labels: nil).documents } ?? []
         let propensity = try xmcTrain.map { InversePropensity(trainingLabels: try XMCDataFormat.jsonl.documents(path: $0, labels: nil).documents.map(\.labels)) }

@@ -105,7 +105,7 @@ public enum ReportPage {
 
     static func trainingSection(_ logs: [RetrievalReport.NamedLog]) -> String {
         var out = "<section id=\"training\"><h2>Training</h2>"
-        let steps = logs.map { ($0.name, $0.records.filter { !$0.isEvaluation }) }
+        let steps = logs.map { ($0.name, $0.value.filter { !$0.isEvaluation }) }
         let longest = steps.map(\.1.count).max() ?? 0
         let window = max(1, longest / 50)
         let loss = LineChart(figure: "loss", xLabel: "step", yLabel: window > 1 ? "training loss (mean of \(window) steps)" : "training loss",
@@ -121,7 +121,7 @@ public enum ReportPage {
         let metric = RetrievalReport.comparisonMetric.description
         var dev: [LineChart.Series] = []
         for log in logs {
-            let evaluations = log.records.filter { $0.evaluation?[metric] != nil }
+            let evaluations = log.value.filter { $0.evaluation?[metric] != nil }
             for model in Set(evaluations.map { $0.model ?? "" }).sorted() {
                 let points = evaluations.filter { ($0.model ?? "") == model }.map { (Double($0.step), $0.evaluation?[metric] ?? 0) }
                 dev.append(LineChart.Series(name: model.isEmpty ? log.name : "\(log.name) (\(model))", points: points))

@@ -7,41 +7,22 @@ import Foundation
 /// logs. Everything is computed here (by the `Evaluator`, with trec_eval's conventions, the
 /// same code `densekit eval` runs); `ReportPage` only lays it out.
 public struct RetrievalReport: Sendable {
-    /// A run under the name the report gives it.
-    public struct NamedRun: Sendable {
+    /// An input under the name the report gives it, with the file it came from (for notes):
+    /// a `Run`, a training log's records (`train.jsonl`), or XMC label predictions
+    /// (`doc_id<TAB>label<TAB>rank<TAB>score` lines, read into document -> ranked labels).
+    public struct Named<Value: Sendable>: Sendable {
         public var name: String
         public var path: String
-        public var run: Run
-        public init(name: String, path: String, run: Run) {
+        public var value: Value
+        public init(name: String, path: String, value: Value) {
             self.name = name
             self.path = path
-            self.run = run
+            self.value = value
         }
     }
-
-    /// A training log (`train.jsonl`) under a name.
-    public struct NamedLog: Sendable {
-        public var name: String
-        public var path: String
-        public var records: [TrainingLog.Record]
-        public init(name: String, path: String, records: [TrainingLog.Record]) {
-            self.name = name
-            self.path = path
-            self.records = records
-        }
-    }
-
-    /// XMC label predictions under a name (`doc_id<TAB>label<TAB>rank<TAB>score` lines, read).
-    public struct NamedPredictions: Sendable {
-        public var name: String
-        public var path: String
-        public var predictions: [String: [String]]
-        public init(name: String, path: String, predictions: [String: [String]]) {
-            self.name = name
-            self.path = path
-            self.predictions = predictions
-        }
-    }
+    public typealias NamedRun = Named<Run>
+    public typealias NamedLog = Named<[TrainingLog.Record]>
+    public typealias NamedPredictions = Named<[String: [String]]>
 
     /// One set of label predictions' scores, in `xmcMetrics` order.
     public struct ScoredPredictions: Sendable {
@@ -111,15 +92,15 @@ public struct RetrievalReport: Sendable {
         var notes: [String] = []
         var perQuery: [[Double]] = []
         scored = runs.map { named in
-            let evaluation = evaluator.evaluate(named.run)
+            let evaluation = evaluator.evaluate(named.value)
             if evaluation.ignoredRunQueries > 0 {
-                notes.append("\(named.name) (\(named.path)): \(evaluation.ignoredRunQueries) of its \(named.run.queryCount) queries are not judged in \(qrelsPath) (no relevant document there) and are not scored")
+                notes.append("\(named.name) (\(named.path)): \(evaluation.ignoredRunQueries) of its \(named.value.queryCount) queries are not judged in \(qrelsPath) (no relevant document there) and are not scored")
             }
             if evaluation.queriesMissingFromRun > 0 {
                 notes.append("\(named.name) (\(named.path)): \(evaluation.queriesMissingFromRun) of the \(evaluator.queryIds.count) judged queries have no ranking in the run; each scores 0 and counts in the means")
             }
-            perQuery.append(perQueryEvaluator.evaluate(named.run, perQuery: true).perQuery.map { $0.values[0] })
-            return Scored(name: named.name, evaluation: evaluation, recallCurve: evaluator.recallCurve(named.run, depth: Self.curveDepth))
+            perQuery.append(perQueryEvaluator.evaluate(named.value, perQuery: true).perQuery.map { $0.values[0] })
+            return Scored(name: named.name, evaluation: evaluation, recallCurve: evaluator.recallCurve(named.value, depth: Self.curveDepth))
         }
         comparisons = runs.indices.dropFirst().map { index in
             let (a, b) = (perQuery[0], perQuery[index])
@@ -139,7 +120,7 @@ public struct RetrievalReport: Sendable {
         for named in predictions {
             let result: XMCEvaluator.Report
             // Only metrics the propensity allows are asked for: nothing to throw.
-            do { result = try xmcEvaluator.evaluate(named.predictions, metrics: xmcMetrics) } catch { preconditionFailure("\(error)") }
+            do { result = try xmcEvaluator.evaluate(named.value, metrics: xmcMetrics) } catch { preconditionFailure("\(error)") }
             if result.documentsWithoutPredictions > 0 {
                 notes.append("\(named.name) (\(named.path)): \(result.documentsWithoutPredictions) of the \(xmcTruth.count) documents have no prediction and score 0")
             }

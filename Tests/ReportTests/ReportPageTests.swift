@@ -43,12 +43,12 @@ struct ReportPageTests {
     func log() -> RetrievalReport.NamedLog {
         var records = (1...120).map { TrainingLog.Record(step: $0, loss: 2 / Float($0), lr: 1e-5, gradNorm: 1, seconds: 0.1, itemsPerSecond: 80) }
         records += [TrainingLog.Record(step: 0, evaluation: ["MRR@10": 0.3]), TrainingLog.Record(step: 120, evaluation: ["MRR@10": 0.6])]
-        return RetrievalReport.NamedLog(name: "tuned", path: "tuned/train.jsonl", records: records)
+        return RetrievalReport.NamedLog(name: "tuned", path: "tuned/train.jsonl", value: records)
     }
 
     @Test func aReportOfTwoRunsAndALog() throws {
         let report = try RetrievalReport(title: "Zero-shot <vs> tuned", qrels: Self.qrels, qrelsPath: "qrels.tsv",
-                                         runs: [.init(name: "zero-shot", path: "a.tsv", run: Self.baseline), .init(name: "tuned", path: "b.tsv", run: Self.better)],
+                                         runs: [.init(name: "zero-shot", path: "a.tsv", value: Self.baseline), .init(name: "tuned", path: "b.tsv", value: Self.better)],
                                          logs: [log()])
         let html = ReportPage.html(report)
         let outline = try #require(Outline.of(html), "not well-formed")
@@ -76,7 +76,7 @@ struct ReportPageTests {
     @Test func onlyALogOrOnlyOneRun() throws {
         let logOnly = try RetrievalReport(title: "t", qrels: [:], qrelsPath: "", runs: [], logs: [log()])
         #expect(try #require(Outline.of(ReportPage.html(logOnly))).figures() == ["loss", "learning-rate", "dev-MRR@10"])
-        let one = try RetrievalReport(title: "t", qrels: Self.qrels, qrelsPath: "q", runs: [.init(name: "a", path: "a", run: Self.baseline)], logs: [])
+        let one = try RetrievalReport(title: "t", qrels: Self.qrels, qrelsPath: "q", runs: [.init(name: "a", path: "a", value: Self.baseline)], logs: [])
         #expect(try #require(Outline.of(ReportPage.html(one))).figures() == ["recall"])
         #expect(one.notes.isEmpty)
     }
@@ -84,13 +84,13 @@ struct ReportPageTests {
     @Test func twoInputsWithOneNameAreRefused() {
         #expect(throws: ReportError.duplicateName("a")) {
             try RetrievalReport(title: "t", qrels: Self.qrels, qrelsPath: "q",
-                                runs: [.init(name: "a", path: "x", run: Self.baseline), .init(name: "a", path: "y", run: Self.better)], logs: [])
+                                runs: [.init(name: "a", path: "x", value: Self.baseline), .init(name: "a", path: "y", value: Self.better)], logs: [])
         }
     }
 
     /// Judged queries a run lacks are said too (they score 0).
     @Test func aRunMissingJudgedQueriesIsNoted() throws {
-        let report = try RetrievalReport(title: "t", qrels: Self.qrels, qrelsPath: "q", runs: [.init(name: "a", path: "x", run: Self.run(["1": ["a"]]))], logs: [])
+        let report = try RetrievalReport(title: "t", qrels: Self.qrels, qrelsPath: "q", runs: [.init(name: "a", path: "x", value: Self.run(["1": ["a"]]))], logs: [])
         #expect(report.notes == ["a (x): 3 of the 4 judged queries have no ranking in the run; each scores 0 and counts in the means"])
     }
 }
