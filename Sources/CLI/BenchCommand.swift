@@ -173,7 +173,8 @@ extension Bench {
             let count = try folder.store.count()
             var vectors = [Float](repeating: 0, count: count * dimension)
             try vectors.withUnsafeMutableBufferPointer { try folder.store.readVectors(0..<count, dimension: dimension, into: $0.baseAddress!) }
-            let queries = try NpyFile.read(queryVectors)
+            let queryFile = try NpyMatrixFile(path: queryVectors)
+            let queries = (values: try queryFile.read(rows: 0..<queryFile.rows), rows: queryFile.rows, columns: queryFile.columns)
             guard queries.columns == dimension else {
                 throw ValidationErrorMessage("\(queryVectors): \(queries.columns) columns, the index has dimension \(dimension)")
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DensekitCorpus
 import DensekitEncoder
+import DensekitStore
 import Foundation
 
 /// `densekit embed`: texts in, embeddings out.
@@ -47,7 +48,7 @@ struct Embed: ParsableCommand {
         progress.finish()
         switch format {
         case .jsonl: try writeJSONLines(embeddings, ids: tsv ? ids : nil)
-        case .npy: try NpyFile.write(embeddings.values, rows: embeddings.count, columns: embeddings.dimension, to: output)
+        case .npy: try NpyMatrixFile.write(embeddings.values, rows: embeddings.count, columns: embeddings.dimension, to: output)
         }
     }
 

@@ -10,7 +10,7 @@ import Foundation
 struct Index: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build, rebuild and inspect index folders (LMDB store + FAISS index).",
-        subcommands: [Build.self, Rebuild.self, Info.self, Verify.self, Export.self])
+        subcommands: [Build.self, Import.self, Rebuild.self, Info.self, Verify.self, Export.self])
 
     /// `densekit index build`.
     struct Build: ParsableCommand {
@@ -26,45 +26,7 @@ struct Index: ParsableCommand {
             """)
 
         @OptionGroup var modelOptions: ModelOptions
-
-        @Option(name: .long, help: "Index folder (created if missing).")
-        var index: String
-
-        @Option(name: .long, help: "Corpus file.")
-        var collection: String
-
-        @Option(name: .long, help: "Corpus format: auto, msmarco, beir, jsonl.")
-        var format: CorpusFormatOption = .auto
-
-        @Option(name: .long, help: "FAISS index-factory string, e.g. Flat, HNSW32, IVF1024,PQ32.")
-        var factory = "Flat"
-
-        @Option(name: .long, help: "ip (inner product; cosine for normalized models) or l2.")
-        var metric: FaissIndex.Metric = .innerProduct
-
-        @Option(name: .long, help: "Passages per committed batch.")
-        var commitEvery = 1024
-
-        @Option(name: .long, help: "A passage id already stored: error, skip or replace.")
-        var onDuplicate: EmbeddingStore.DuplicatePolicy = .error
-
-        @Flag(name: .long, help: "Skip malformed lines (reported at the end) instead of stopping at the first.")
-        var skipBadLines = false
-
-        @Flag(name: .customLong("no-bm25"), help: "Build no BM25 index beside the vectors.")
-        var noBM25 = false
-
-        @OptionGroup var lexical: LexicalOptionGroup
-
-        @Flag(name: .long, help: "No progress on stderr.")
-        var quiet = false
-
-        /// The corpus as the manifest records it: an absolute path, or "-" for standard input.
-        var sourceIdentity: String { collection == "-" ? "-" : URL(fileURLWithPath: collection).standardizedFileURL.path }
-
-        func validate() throws {
-            guard commitEvery > 0 else { throw ValidationError("--commit-every must be positive") }
-        }
+        @OptionGroup var build: IndexBuildOptionGroup
 
         func run() throws {
             // Everything that can be checked is checked before the folder is touched: the model,
@@ -72,36 +34,52 @@ struct Index: ParsableCommand {
             // an empty index), so a mistake never costs an encoding run.
             // Passages go through the passage tower of a two-tower model.
             let model = try modelOptions.loadDualEncoder()
-            let encoder = model.passage
-            let source = try PassageReader(path: collection, format: format.corpusFormat, policy: skipBadLines ? .skip : .stop)
-            _ = try FaissIndex(factory: factory, dimension: encoder.dimension, metric: metric)
-            let folder = try IndexFolder(path: index, create: true)
-            var options = IndexBuilder.Options()
-            options.factory = factory
-            options.metric = metric
-            options.commitEvery = commitEvery
-            options.onDuplicate = onDuplicate
-            options.encode = modelOptions.encodeOptions
-            options.lexical = noBM25 ? nil : lexical.settings
-            let builder = IndexBuilder(folder: folder, encoder: encoder, options: options)
-            let manifest = try builder.prepare(source: sourceIdentity, format: source.format.rawValue, model: try model.identity(), log: { warn($0) })
+            let source = try build.openSource()
+            try build.run(source: source, vectors: EncodedPassages(encoder: model.passage, options: modelOptions.encodeOptions),
+                          model: try model.identity(), vectorSource: nil, verb: "encode")
+        }
+    }
 
-            let alreadyStored = try folder.store.count()
-            let progress = Progress("index build", total: lineCount(ofRegularFile: collection), unit: "passages", quiet: quiet, startingAt: alreadyStored)
-            let report = try builder.build(
-                sourcePath: collection,
-                next: { try source.nextRecord().map { SourcePassage(id: $0.record.id, text: $0.record.text, line: $0.line) } },
-                skippedBadLines: { source.report.skippedLines },
-                progress: { progress.update($0) }, log: { warn($0) })
-            progress.finish()
-            for problem in source.report.firstErrors { warn("skipped: \(problem)") }
-            if let warning = source.report.warning { warn(warning) }
-            var summary = "\(index): \(report.total) passages (\(report.stored) new"
-            if report.skippedDuplicates > 0 { summary += ", \(report.skippedDuplicates) duplicate ids skipped" }
-            if report.replacedDuplicates > 0 { summary += ", \(report.replacedDuplicates) replaced" }
-            if report.skippedBadLines > 0 { summary += ", \(report.skippedBadLines) bad lines skipped" }
-            summary += String(format: "); encode %.1f s, store %.1f s, FAISS \"%@\" %.1f s", report.encodeSeconds, report.storeSeconds, manifest.factory, report.indexSeconds)
-            print(summary)
+    /// `densekit index import`.
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Store precomputed vectors (.npy) with their passages in an index folder; run it again after an interruption to resume.",
+            discussion: """
+            Like `index build`, without encoding: row i of --vectors (a float32 [passages, \
+            dimension] .npy matrix, from `densekit embed --format npy`, `index export` or \
+            numpy.save of another tool's embeddings) is the collection's passage i, or, with \
+            --ids (one passage id per line, a line per row), the passage of that id, in any \
+            order. --model names the model that made the vectors: its identity goes in the \
+            manifest, and queries are encoded with it. Checked before anything is stored: the \
+            dimension against the model's, the id count against the rows; then, as rows are \
+            stored, each row's values (finite; unit length when the model normalizes) and its \
+            passage (a passage without a row is an error naming its line); at the end, that the \
+            rows and the passages are as many. --skip-bad-lines goes with --ids only (without \
+            ids, a skipped line would shift every later row). Commits, resuming and the FAISS \
+            index are as in `index build`.
+            """)
+
+        @OptionGroup var modelOptions: ModelOptions
+        @OptionGroup var build: IndexBuildOptionGroup
+
+        @Option(name: .long, help: "The vectors: a float32 .npy matrix, a row per passage.")
+        var vectors: String
+
+        @Option(name: .long, help: "The passage id of each row, one per line (default: rows follow the collection).")
+        var ids: String?
+
+        func validate() throws {
+            if build.skipBadLines && ids == nil { throw ValidationError("--skip-bad-lines needs --ids: without ids, rows follow the collection's passages, and a skipped line would shift every later row") }
+        }
+
+        func run() throws {
+            let model = try modelOptions.loadDualEncoder()
+            let source = try build.openSource()
+            let matrix = try NpyMatrixFile(path: vectors)
+            let imported = try ImportedVectors(matrix: matrix, dimension: model.passage.dimension, normalized: model.passage.pooling.normalize,
+                                               ids: try ids.map { try TextFile.readIds(path: $0) }, idsPath: ids)
+            try build.run(source: source, vectors: imported, model: try model.identity(),
+                          vectorSource: URL(fileURLWithPath: vectors).standardizedFileURL.path, verb: "read vectors")
         }
     }
 
@@ -238,7 +216,7 @@ extension Index {
             try vectors.withUnsafeMutableBufferPointer { buffer in
                 if count > 0 { try folder.store.readVectors(0..<count, dimension: dimension, into: buffer.baseAddress!) }
             }
-            try NpyFile.write(vectors, rows: count, columns: dimension, to: output)
+            try NpyMatrixFile.write(vectors, rows: count, columns: dimension, to: output)
             if let ids {
                 let sink = try OutputSink(path: ids)
                 for passage in try folder.store.passages(internalIds: Array(0..<count), includeText: false) {
@@ -248,6 +226,87 @@ extension Index {
             }
             print("\(output): \(count) x \(dimension)")
         }
+    }
+}
+
+/// What `index build` and `index import` share: the folder, the corpus, the FAISS index, the
+/// commits and the BM25 index; and the run itself, once the vectors' source is chosen.
+struct IndexBuildOptionGroup: ParsableArguments {
+    @Option(name: .long, help: "Index folder (created if missing).")
+    var index: String
+
+    @Option(name: .long, help: "Corpus file.")
+    var collection: String
+
+    @Option(name: .long, help: "Corpus format: auto, msmarco, beir, jsonl.")
+    var format: CorpusFormatOption = .auto
+
+    @Option(name: .long, help: "FAISS index-factory string, e.g. Flat, HNSW32, IVF1024,PQ32.")
+    var factory = "Flat"
+
+    @Option(name: .long, help: "ip (inner product; cosine for normalized models) or l2.")
+    var metric: FaissIndex.Metric = .innerProduct
+
+    @Option(name: .long, help: "Passages per committed batch.")
+    var commitEvery = 1024
+
+    @Option(name: .long, help: "A passage id already stored: error, skip or replace.")
+    var onDuplicate: EmbeddingStore.DuplicatePolicy = .error
+
+    @Flag(name: .long, help: "Skip malformed lines (reported at the end) instead of stopping at the first.")
+    var skipBadLines = false
+
+    @Flag(name: .customLong("no-bm25"), help: "Build no BM25 index beside the vectors.")
+    var noBM25 = false
+
+    @OptionGroup var lexical: LexicalOptionGroup
+
+    @Flag(name: .long, help: "No progress on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        guard commitEvery > 0 else { throw ValidationError("--commit-every must be positive") }
+    }
+
+    /// The corpus as the manifest records it: an absolute path, or "-" for standard input.
+    var sourceIdentity: String { collection == "-" ? "-" : URL(fileURLWithPath: collection).standardizedFileURL.path }
+
+    /// The corpus, opened and its format detected.
+    func openSource() throws -> PassageReader {
+        try PassageReader(path: collection, format: format.corpusFormat, policy: skipBadLines ? .skip : .stop)
+    }
+
+    /// Checks the factory string, then creates (or resumes) the folder and stores `vectors`' rows
+    /// with the corpus's passages; prints the summary (`verb`: what the vectors' time went to).
+    func run(source: PassageReader, vectors: any PassageVectorSource, model: ModelIdentity, vectorSource: String?, verb: String) throws {
+        _ = try FaissIndex(factory: factory, dimension: vectors.dimension, metric: metric)
+        let folder = try IndexFolder(path: index, create: true)
+        var options = IndexBuilder.Options()
+        options.factory = factory
+        options.metric = metric
+        options.commitEvery = commitEvery
+        options.onDuplicate = onDuplicate
+        options.lexical = noBM25 ? nil : lexical.settings
+        let builder = IndexBuilder(folder: folder, vectors: vectors, options: options)
+        let manifest = try builder.prepare(source: sourceIdentity, format: source.format.rawValue, model: model, vectorSource: vectorSource, log: { warn($0) })
+
+        let alreadyStored = try folder.store.count()
+        let progress = Progress("index \(vectorSource == nil ? "build" : "import")", total: lineCount(ofRegularFile: collection), unit: "passages",
+                                quiet: quiet, startingAt: alreadyStored)
+        let report = try builder.build(
+            sourcePath: collection,
+            next: { try source.nextRecord().map { SourcePassage(id: $0.record.id, text: $0.record.text, line: $0.line) } },
+            skippedBadLines: { source.report.skippedLines },
+            progress: { progress.update($0) }, log: { warn($0) })
+        progress.finish()
+        for problem in source.report.firstErrors { warn("skipped: \(problem)") }
+        if let warning = source.report.warning { warn(warning) }
+        var summary = "\(index): \(report.total) passages (\(report.stored) new"
+        if report.skippedDuplicates > 0 { summary += ", \(report.skippedDuplicates) duplicate ids skipped" }
+        if report.replacedDuplicates > 0 { summary += ", \(report.replacedDuplicates) replaced" }
+        if report.skippedBadLines > 0 { summary += ", \(report.skippedBadLines) bad lines skipped" }
+        summary += String(format: "); %@ %.1f s, store %.1f s, FAISS \"%@\" %.1f s", verb, report.encodeSeconds, report.storeSeconds, manifest.factory, report.indexSeconds)
+        print(summary)
     }
 }
 

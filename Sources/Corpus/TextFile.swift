@@ -22,6 +22,18 @@ public enum TextFile {
         return (ids, texts)
     }
 
+    /// Reads a file of ids, one per line (`index export --ids`, `index import --ids`).
+    /// - Throws: `CorpusError` with the line number for bad UTF-8 or an empty or malformed id.
+    public static func readIds(path: String) throws(CorpusError) -> [String] {
+        let reader = try LineReader(path: path)
+        var ids: [String] = []
+        while let line = try reader.nextLine() {
+            if let problem = RecordId.problem(line.text) { throw CorpusError(path: path, line: line.number, reason: problem) }
+            ids.append(line.text)
+        }
+        return ids
+    }
+
     /// Splits `id<TAB>text` at the first tab.
     public static func splitIdText(_ line: String, path: String, line number: Int) throws(CorpusError) -> (String, String) {
         guard let tab = line.firstIndex(of: "\t") else {

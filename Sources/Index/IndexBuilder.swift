@@ -20,8 +20,9 @@ public struct SourcePassage: Sendable {
     }
 }
 
-/// Streams a corpus into an index folder: encode a batch, commit it (passages, vectors, id
-/// maps and progress in one LMDB transaction), repeat; then bring the FAISS index up to date.
+/// Streams a corpus into an index folder: embed a batch (encode it, or read its rows of
+/// imported vectors), commit it (passages, vectors, id maps and progress in one LMDB
+/// transaction), repeat; then bring the FAISS index up to date.
 ///
 /// A build killed at any point and started again skips the lines its last commit covered and
 /// continues, producing the same ids and vectors as an uninterrupted build.
@@ -51,26 +52,34 @@ public struct IndexBuilder {
     }
 
     public let folder: IndexFolder
-    public let encoder: SentenceEncoder
+    public let vectors: any PassageVectorSource
     public let options: Options
 
-    /// A builder that encodes with `encoder` into `folder`.
+    /// A builder that encodes with `encoder` (and `options.encode`) into `folder`.
     public init(folder: IndexFolder, encoder: SentenceEncoder, options: Options) {
+        self.init(folder: folder, vectors: EncodedPassages(encoder: encoder, options: options.encode), options: options)
+    }
+
+    /// A builder that stores `vectors`' rows into `folder`.
+    public init(folder: IndexFolder, vectors: any PassageVectorSource, options: Options) {
         self.folder = folder
-        self.encoder = encoder
+        self.vectors = vectors
         self.options = options
     }
 
     /// Checks (or, for a new store, writes) the manifest: a store is only ever extended with
-    /// vectors of the same model, and its recorded source must be the one given. A store that
-    /// holds no passage yet (a first build that failed) takes the new settings.
+    /// vectors of the same model, and its recorded source (and imported vectors file,
+    /// `vectorSource`) must be the ones given. A store that holds no passage yet (a first build
+    /// that failed) takes the new settings.
     ///
     /// - Returns: the manifest the build goes on with; its factory and metric are the stored
     ///   ones when the index was built before (`log` then says the options are ignored).
     @discardableResult
-    public func prepare(source: String, format: String, model: ModelIdentity, log: (String) -> Void = { _ in }) throws -> StoreManifest {
+    public func prepare(source: String, format: String, model: ModelIdentity, vectorSource: String? = nil,
+                        log: (String) -> Void = { _ in }) throws -> StoreManifest {
         var fresh = StoreManifest(model: model, source: source, sourceFormat: format, factory: options.factory, metric: options.metric.rawValue)
         fresh.lexical = options.lexical
+        fresh.vectorSource = vectorSource
         guard let existing = try folder.store.manifest(), try folder.store.count() > 0 else {
             try folder.store.setManifest(fresh)
             try folder.store.setProgress(BuildProgress())
@@ -81,6 +90,10 @@ public struct IndexBuilder {
         }
         guard existing.source == source else {
             throw StoreError.mismatch(path: folder.path, reason: "this index is being built from \(existing.source); to resume, give the same corpus (or build a new index folder)")
+        }
+        guard existing.vectorSource == vectorSource else {
+            let was = existing.vectorSource.map { "with vectors imported from \($0) (`index import`)" } ?? "by encoding (`index build`)"
+            throw StoreError.mismatch(path: folder.path, reason: "this index is being built \(was); to resume, run it the same way (or build a new index folder)")
         }
         if existing.lexical != options.lexical {
             let now = existing.lexical.map { "BM25 with k1 \($0.k1), b \($0.b), stemmer \($0.stemmer)" } ?? "no BM25 index"
@@ -109,20 +122,22 @@ public struct IndexBuilder {
         if state.linesConsumed > 0 && !state.complete {
             log("resuming after line \(state.linesConsumed) (\(try store.count()) passages already stored)")
         }
-        let dimension = encoder.dimension
+        let dimension = vectors.dimension
         // The manifest decides (a resumed build keeps the settings it started with).
         let lexical = try folder.manifest().lexical.map { try LexicalAnalyzer(settings: $0) }.map { analyzer in { (text: String) in analyzer.frequencies(text) } }
         var batch: [SourcePassage] = []
+        // Passages read so far (those an earlier run stored included): the next one's ordinal.
+        var ordinal = 0
         func commit() throws {
             guard !batch.isEmpty else { return }
             let start = DispatchTime.now().uptimeNanoseconds
-            let vectors = encoder.encode(batch.map(\.text), options: options.encode)
+            let values = try vectors.vectors(for: batch, ordinals: (ordinal - batch.count)..<ordinal, sourcePath: sourcePath)
             let encoded = DispatchTime.now().uptimeNanoseconds
             state.linesConsumed = batch[batch.count - 1].line
             state.recordsConsumed += batch.count
             state.skippedBadLines = skippedBefore + skippedBadLines()
             let records = batch.map { (id: $0.id, text: $0.text, origin: "\(sourcePath):\($0.line)") }
-            let result = try store.append(records, vectors: vectors.values, dimension: dimension, policy: options.onDuplicate, progress: state, lexical: lexical)
+            let result = try store.append(records, vectors: values, dimension: dimension, policy: options.onDuplicate, progress: state, lexical: lexical)
             state.skippedDuplicates += result.skipped
             state.replacedDuplicates += result.replaced
             report.stored += result.stored
@@ -148,6 +163,7 @@ public struct IndexBuilder {
             }
         }
         while let passage = try next() {
+            ordinal += 1
             if passage.line <= storedUpTo {
                 checksum = Self.checksum(of: passage, continuing: checksum)
                 lastLine = passage.line
@@ -164,6 +180,7 @@ public struct IndexBuilder {
         if !prefixChecked { try checkPrefix() }
         state.sourceChecksum = checksum
         try commit()
+        try vectors.finish(passages: ordinal, sourcePath: sourcePath)
         guard try store.count() > 0 else {
             let seen = state.recordsConsumed + skippedBadLines()
             throw IndexError.invalid("\(sourcePath): no passage was stored (\(seen == 0 ? "the input holds no passage" : "\(seen) lines read, none stored")); nothing to index")

@@ -280,18 +280,7 @@ public final class EmbeddingStore: @unchecked Sendable {
                     result.report("\(name): \(problem)")
                     return true
                 }
-                let values = value.bindMemory(to: Float.self)
-                var squares: Double = 0
-                var finite = true
-                for x in values {
-                    finite = finite && x.isFinite
-                    squares += Double(x) * Double(x)
-                }
-                if !finite {
-                    result.report("\(name): vector holds NaN or infinite values")
-                } else if normalized, abs(squares.squareRoot() - 1) > 1e-3 {
-                    result.report("\(name): vector norm \(squares.squareRoot()), but the model normalizes to 1")
-                }
+                if let problem = VectorValues.problem(value.bindMemory(to: Float.self), normalized: normalized) { result.report("\(name): \(problem)") }
                 guard let externalKey = try txn.get(Self.key(id), in: external) else {
                     result.report("internal id \(id) has no passage id")
                     return true

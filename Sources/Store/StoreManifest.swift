@@ -16,6 +16,9 @@ public struct StoreManifest: Codable, Equatable, Sendable {
     public var metric: String
     /// The lexical (BM25) index's analyzer and parameters; nil when the index has none.
     public var lexical: LexicalSettings?
+    /// The .npy file the vectors were imported from (`index import`); nil when densekit
+    /// encoded them.
+    public var vectorSource: String?
 
     /// The manifest of a new store, at the current format version.
     public init(model: ModelIdentity, source: String, sourceFormat: String, factory: String, metric: String) {

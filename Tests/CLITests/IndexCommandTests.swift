@@ -101,6 +101,53 @@ import Testing
         #expect(skipped.status == 0 && skipped.stdout.contains("2 passages"), "\(skipped.stdout) \(skipped.stderr)")
     }
 
+    /// `index import` of `embed --format npy`'s rows (the collection's order) and of
+    /// `index export`'s rows reversed with their ids gives the index `index build` makes.
+    @Test func importedVectorsGiveTheBuiltIndex() throws {
+        guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath)"); return }
+        let collection = try corpus(100)
+        let folder = URL(fileURLWithPath: collection).deletingLastPathComponent().path
+        #expect(try build(folder + "/built", collection).status == 0)
+        let (builtVectors, builtIds) = try vectorsAndIds(folder + "/built")
+        let query = "library for image formats"
+        let builtHits = try searchJSON(folder + "/built", query).ids
+
+        // Rows in the collection's order, from `embed`.
+        let embed = try CommandRunner.run(["embed", "--model", CommandRunner.modelPath, "--tsv", "--format", "npy", "-o", folder + "/e.npy", "--quiet", collection])
+        #expect(embed.status == 0, "\(embed.stderr)")
+        let imported = try CommandRunner.run(["index", "import", "--model", CommandRunner.modelPath, "--index", folder + "/embedded", "--collection", collection,
+                                              "--vectors", folder + "/e.npy", "--commit-every", "64", "--quiet"])
+        #expect(imported.status == 0 && imported.stdout.contains("100 passages (100 new); read vectors"), "\(imported.stdout)\(imported.stderr)")
+        let (embeddedVectors, embeddedIds) = try vectorsAndIds(folder + "/embedded")
+        #expect(embeddedIds == builtIds && zip(embeddedVectors, builtVectors).map { abs($0 - $1) }.max() ?? 1 < 1e-5)
+        #expect(try searchJSON(folder + "/embedded", query).ids == builtHits)
+        #expect(try CommandRunner.run(["index", "info", "--index", folder + "/embedded"]).stdout.contains("passages  100"))
+
+        // Rows in another order with their ids, from `export`.
+        #expect(try CommandRunner.run(["index", "export", "--index", folder + "/built", "-o", folder + "/x.npy", "--ids", folder + "/x.ids"]).status == 0)
+        let exported = try NpyMatrixFile(path: folder + "/x.npy")
+        let rows = try exported.read(rows: 0..<exported.rows)
+        let reversed = (0..<exported.rows).reversed().flatMap { rows[($0 * 384)..<(($0 + 1) * 384)] }
+        try NpyMatrixFile.write(reversed, rows: exported.rows, columns: 384, to: folder + "/r.npy")
+        let ids = try String(contentsOfFile: folder + "/x.ids", encoding: .utf8).split(separator: "\n").reversed().joined(separator: "\n") + "\n"
+        try ids.write(toFile: folder + "/r.ids", atomically: true, encoding: .utf8)
+        let withIds = try CommandRunner.run(["index", "import", "--model", CommandRunner.modelPath, "--index", folder + "/reordered", "--collection", collection,
+                                             "--vectors", folder + "/r.npy", "--ids", folder + "/r.ids", "--quiet"])
+        #expect(withIds.status == 0, "\(withIds.stderr)")
+        let (reorderedVectors, reorderedIds) = try vectorsAndIds(folder + "/reordered")
+        #expect(reorderedIds == builtIds && reorderedVectors == builtVectors)
+        #expect(try searchJSON(folder + "/reordered", query).ids == builtHits)
+
+        // Vectors of another collection, and a line skipped without ids, are refused.
+        let longer = try corpus(101)
+        let refused = try CommandRunner.run(["index", "import", "--model", CommandRunner.modelPath, "--index", folder + "/refused", "--collection", longer,
+                                             "--vectors", folder + "/e.npy", "--quiet"])
+        #expect(refused.status != 0 && refused.stderr.contains("e.npy has 100 rows, but \(longer) has more passages (line 101"), "\(refused.stderr)")
+        let skipping = try CommandRunner.run(["index", "import", "--model", CommandRunner.modelPath, "--index", folder + "/refused", "--collection", collection,
+                                              "--vectors", folder + "/e.npy", "--skip-bad-lines"])
+        #expect(skipping.status != 0 && skipping.stderr.contains("--skip-bad-lines needs --ids"), "\(skipping.stderr)")
+    }
+
     @Test func truncatedFaissFileIsRebuiltWithAWarningAndSearchStillWorks() throws {
         guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath)"); return }
         let collection = try corpus(120)
