@@ -10,7 +10,7 @@ import Foundation
 struct Index: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build, rebuild and inspect index folders (LMDB store + FAISS index).",
-        subcommands: [Build.self, Import.self, Rebuild.self, Info.self, Verify.self, Export.self])
+        subcommands: [Build.self, Import.self, Merge.self, Rebuild.self, Info.self, Verify.self, Export.self])
 
     /// `densekit index build`.
     struct Build: ParsableCommand {
@@ -80,6 +80,59 @@ struct Index: ParsableCommand {
                                                ids: try ids.map { try TextFile.readIds(path: $0) }, idsPath: ids)
             try build.run(source: source, vectors: imported, model: try model.identity(),
                           vectorSource: URL(fileURLWithPath: vectors).standardizedFileURL.path, verb: "read vectors")
+        }
+    }
+
+    /// `densekit index merge`.
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge index folders of one model (the shards of a sharded build, or any) into one, without re-encoding.",
+            discussion: """
+            The shards of one `index build --shard I/N` (all N of them, in any order) are \
+            interleaved back into the collection's order: the merged folder has the ids, vectors \
+            and search results of one build of the whole collection. Other folders are \
+            concatenated in the order given. Refused: folders of another model or metric, an \
+            unfinished build, a partial set of shards, a passage id in two folders. Passages, \
+            vectors and BM25 are copied in committed batches (a killed merge resumes when run \
+            again); the FAISS index is then built from the merged store (--factory: another type).
+            """)
+
+        @Option(name: .long, help: "The merged index folder (created; must be new, or an interrupted merge of the same folders).")
+        var into: String
+
+        @Argument(help: "The folders to merge.")
+        var folders: [String]
+
+        @Option(name: .long, help: "FAISS index-factory string of the merged index (default: the folders', which must agree).")
+        var factory: String?
+
+        @Option(name: .long, help: "Passages per committed batch.")
+        var commitEvery = 1024
+
+        @Flag(name: .long, help: "No progress on stderr.")
+        var quiet = false
+
+        func validate() throws {
+            guard !folders.isEmpty else { throw ValidationError("give the folders to merge") }
+            guard commitEvery > 0 else { throw ValidationError("--commit-every must be positive") }
+            let target = URL(fileURLWithPath: into).standardizedFileURL.path
+            if folders.contains(where: { URL(fileURLWithPath: $0).standardizedFileURL.path == target }) {
+                throw ValidationError("--into \(into) is one of the folders to merge: merge into a new folder")
+            }
+        }
+
+        func run() throws {
+            let sources = try folders.map { try IndexFolder(path: $0, access: .readOnly) }
+            let merge = try IndexMerge(sources: sources, factory: factory, log: { warn($0) })
+            if let factory { _ = try FaissIndex(factory: factory, dimension: merge.manifest.model.dimension, metric: FaissIndex.Metric(rawValue: merge.manifest.metric) ?? .innerProduct) }
+            let destination = try IndexFolder(path: into, create: true)
+            let start = Date()
+            let progress = Progress("index merge", total: merge.total, unit: "passages", quiet: quiet, startingAt: try destination.store.count())
+            let index = try merge.run(into: destination, commitEvery: commitEvery, progress: { progress.update($0) }, log: { warn($0) })
+            progress.finish()
+            print(String(format: "%@: %d passages from %d folders (%@), FAISS \"%@\" over %d vectors; %.1f s", into, try destination.store.count(), sources.count,
+                         merge.interleaved ? "shards interleaved into the collection's order" : "concatenated", merge.manifest.factory, index.count,
+                         Date().timeIntervalSince(start)))
         }
     }
 
@@ -261,12 +314,25 @@ struct IndexBuildOptionGroup: ParsableArguments {
 
     @OptionGroup var lexical: LexicalOptionGroup
 
+    @Option(name: .long, help: "Store only shard I of N (0-based): blocks I, I+N, I+2N... of --shard-block passages each; merge the N folders with `index merge`.")
+    var shard: ShardOption?
+
+    @Option(name: .long, help: "Passages per shard block.")
+    var shardBlock = ShardSpec.defaultBlockSize
+
     @Flag(name: .long, help: "No progress on stderr.")
     var quiet = false
 
     func validate() throws {
         guard commitEvery > 0 else { throw ValidationError("--commit-every must be positive") }
+        guard shardBlock > 0 else { throw ValidationError("--shard-block must be positive") }
+        if shard != nil && onDuplicate != .error {
+            throw ValidationError("--shard needs --on-duplicate error: a shard sees only its own passages, and `index merge` refuses duplicates across shards")
+        }
     }
+
+    /// The shard to store, nil for the whole collection.
+    var shardSpec: ShardSpec? { shard.map { ShardSpec(index: $0.index, count: $0.count, blockSize: shardBlock) } }
 
     /// The corpus as the manifest records it: an absolute path, or "-" for standard input.
     var sourceIdentity: String { collection == "-" ? "-" : URL(fileURLWithPath: collection).standardizedFileURL.path }
@@ -287,11 +353,12 @@ struct IndexBuildOptionGroup: ParsableArguments {
         options.commitEvery = commitEvery
         options.onDuplicate = onDuplicate
         options.lexical = noBM25 ? nil : lexical.settings
+        options.shard = shardSpec
         let builder = IndexBuilder(folder: folder, vectors: vectors, options: options)
         let manifest = try builder.prepare(source: sourceIdentity, format: source.format.rawValue, model: model, vectorSource: vectorSource, log: { warn($0) })
 
         let alreadyStored = try folder.store.count()
-        let progress = Progress("index \(vectorSource == nil ? "build" : "import")", total: lineCount(ofRegularFile: collection), unit: "passages",
+        let progress = Progress("index \(vectorSource == nil ? "build" : "import")", total: lineCount(ofRegularFile: collection).map { shardSpec?.passages(of: $0) ?? $0 }, unit: "passages",
                                 quiet: quiet, startingAt: alreadyStored)
         let report = try builder.build(
             sourcePath: collection,
@@ -301,7 +368,7 @@ struct IndexBuildOptionGroup: ParsableArguments {
         progress.finish()
         for problem in source.report.firstErrors { warn("skipped: \(problem)") }
         if let warning = source.report.warning { warn(warning) }
-        var summary = "\(index): \(report.total) passages (\(report.stored) new"
+        var summary = "\(index): \(report.total) passages\(shardSpec.map { " (shard \($0))" } ?? "") (\(report.stored) new"
         if report.skippedDuplicates > 0 { summary += ", \(report.skippedDuplicates) duplicate ids skipped" }
         if report.replacedDuplicates > 0 { summary += ", \(report.replacedDuplicates) replaced" }
         if report.skippedBadLines > 0 { summary += ", \(report.skippedBadLines) bad lines skipped" }
@@ -327,6 +394,20 @@ struct LexicalOptionGroup: ParsableArguments {
     }
 
     var settings: LexicalSettings { LexicalSettings(stopWords: !keepStopwords, stemmer: stemmer.rawValue, k1: k1, b: b) }
+}
+
+/// `--shard I/N`: shard I (0-based) of N.
+struct ShardOption: ExpressibleByArgument {
+    let index: Int, count: Int
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, (0..<count).contains(index) else { return nil }
+        self.index = index
+        self.count = count
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
 }
 
 /// Corpus formats for --format.

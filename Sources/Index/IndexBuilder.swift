@@ -37,6 +37,8 @@ public struct IndexBuilder {
         public var encode = EncodeOptions()
         /// The BM25 index built beside the vectors (nil: none).
         public var lexical: LexicalSettings? = LexicalSettings()
+        /// Store only this shard's passages (nil: all); duplicates must then be errors.
+        public var shard: ShardSpec?
 
         /// Defaults: Flat, inner product, commits of 1,024, duplicates are errors.
         public init() {}
@@ -80,6 +82,12 @@ public struct IndexBuilder {
         var fresh = StoreManifest(model: model, source: source, sourceFormat: format, factory: options.factory, metric: options.metric.rawValue)
         fresh.lexical = options.lexical
         fresh.vectorSource = vectorSource
+        fresh.shard = options.shard
+        if options.shard != nil && options.onDuplicate != .error {
+            // A shard sees only its own passages, so skipping or replacing would act on some
+            // duplicates and not others; `index merge` refuses duplicates across shards.
+            throw IndexError.invalid("\(folder.path): a shard build needs --on-duplicate error (duplicates across shards are found by `index merge`)")
+        }
         guard let existing = try folder.store.manifest(), try folder.store.count() > 0 else {
             try folder.store.setManifest(fresh)
             try folder.store.setProgress(BuildProgress())
@@ -90,6 +98,10 @@ public struct IndexBuilder {
         }
         guard existing.source == source else {
             throw StoreError.mismatch(path: folder.path, reason: "this index is being built from \(existing.source); to resume, give the same corpus (or build a new index folder)")
+        }
+        guard existing.shard == options.shard else {
+            let was = existing.shard.map { "as shard \($0) (blocks of \($0.blockSize))" } ?? "from the whole collection"
+            throw StoreError.mismatch(path: folder.path, reason: "this index is being built \(was); to resume, give the same --shard (or build a new index folder)")
         }
         guard existing.vectorSource == vectorSource else {
             let was = existing.vectorSource.map { "with vectors imported from \($0) (`index import`)" } ?? "by encoding (`index build`)"
@@ -128,10 +140,11 @@ public struct IndexBuilder {
         var batch: [SourcePassage] = []
         // Passages read so far (those an earlier run stored included): the next one's ordinal.
         var ordinal = 0
+        var batchOrdinals: [Int] = []
         func commit() throws {
             guard !batch.isEmpty else { return }
             let start = DispatchTime.now().uptimeNanoseconds
-            let values = try vectors.vectors(for: batch, ordinals: (ordinal - batch.count)..<ordinal, sourcePath: sourcePath)
+            let values = try vectors.vectors(for: batch, ordinals: batchOrdinals, sourcePath: sourcePath)
             let encoded = DispatchTime.now().uptimeNanoseconds
             state.linesConsumed = batch[batch.count - 1].line
             state.recordsConsumed += batch.count
@@ -144,6 +157,7 @@ public struct IndexBuilder {
             report.encodeSeconds += Double(encoded - start) / 1e9
             report.storeSeconds += Double(DispatchTime.now().uptimeNanoseconds - encoded) / 1e9
             batch.removeAll(keepingCapacity: true)
+            batchOrdinals.removeAll(keepingCapacity: true)
             progress(try store.count())
         }
         // Lines up to the last commit are already in the store: they are read again only to
@@ -171,7 +185,10 @@ public struct IndexBuilder {
             }
             if !prefixChecked { try checkPrefix() }
             checksum = Self.checksum(of: passage, continuing: checksum)
+            lastLine = passage.line
+            if let shard = options.shard, !shard.contains(ordinal: ordinal - 1) { continue }
             batch.append(passage)
+            batchOrdinals.append(ordinal - 1)
             if batch.count >= options.commitEvery {
                 state.sourceChecksum = checksum
                 try commit()
@@ -182,10 +199,15 @@ public struct IndexBuilder {
         try commit()
         try vectors.finish(passages: ordinal, sourcePath: sourcePath)
         guard try store.count() > 0 else {
+            if let shard = options.shard {
+                throw IndexError.invalid("\(sourcePath): shard \(shard) holds no passage: the collection's \(ordinal) passages make \((ordinal + shard.blockSize - 1) / shard.blockSize) blocks of \(shard.blockSize); use fewer shards or smaller blocks")
+            }
             let seen = state.recordsConsumed + skippedBadLines()
             throw IndexError.invalid("\(sourcePath): no passage was stored (\(seen == 0 ? "the input holds no passage" : "\(seen) lines read, none stored")); nothing to index")
         }
         state.skippedBadLines = skippedBefore + skippedBadLines()
+        // Every line read is covered (a shard's last lines may belong to other shards).
+        state.linesConsumed = max(state.linesConsumed, lastLine)
         state.complete = true
         try store.setProgress(state)
 

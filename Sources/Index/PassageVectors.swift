@@ -7,8 +7,9 @@ public protocol PassageVectorSource {
     var dimension: Int { get }
     /// The vectors of `passages` (row-major, `passages.count x dimension`): the collection's
     /// passages number `ordinals` (0-based in reading order, every passage read counted,
-    /// whether it is stored or skipped as a duplicate; bad lines skipped are not passages).
-    func vectors(for passages: [SourcePassage], ordinals: Range<Int>, sourcePath: String) throws -> [Float]
+    /// whether it is stored, skipped as a duplicate or left to another shard; bad lines
+    /// skipped are not passages).
+    func vectors(for passages: [SourcePassage], ordinals: [Int], sourcePath: String) throws -> [Float]
     /// The collection ended after `passages` passages: a source with rows of its own checks
     /// that they were all used.
     func finish(passages: Int, sourcePath: String) throws
@@ -26,7 +27,7 @@ public struct EncodedPassages: PassageVectorSource {
 
     public var dimension: Int { encoder.dimension }
 
-    public func vectors(for passages: [SourcePassage], ordinals: Range<Int>, sourcePath: String) -> [Float] {
+    public func vectors(for passages: [SourcePassage], ordinals: [Int], sourcePath: String) -> [Float] {
         encoder.encode(passages.map(\.text), options: options).values
     }
 
@@ -81,7 +82,7 @@ public struct ImportedVectors: PassageVectorSource {
 
     public var dimension: Int { matrix.columns }
 
-    public func vectors(for passages: [SourcePassage], ordinals: Range<Int>, sourcePath: String) throws -> [Float] {
+    public func vectors(for passages: [SourcePassage], ordinals: [Int], sourcePath: String) throws -> [Float] {
         var rows: [Int]
         if let rowOfId {
             rows = []
@@ -93,11 +94,11 @@ public struct ImportedVectors: PassageVectorSource {
                 rows.append(Int(row))
             }
         } else {
-            guard ordinals.upperBound <= matrix.rows else {
-                let first = passages[matrix.rows - ordinals.lowerBound]
-                throw IndexError.invalid("\(matrix.path) has \(matrix.rows) rows, but \(sourcePath) has more passages (line \(first.line), '\(first.id)', is passage \(matrix.rows + 1)): the vectors were made from another collection, or a part of it")
+            if let beyond = ordinals.firstIndex(where: { $0 >= matrix.rows }) {
+                let first = passages[beyond]
+                throw IndexError.invalid("\(matrix.path) has \(matrix.rows) rows, but \(sourcePath) has more passages (line \(first.line), '\(first.id)', is passage \(ordinals[beyond] + 1)): the vectors were made from another collection, or a part of it")
             }
-            rows = Array(ordinals)
+            rows = ordinals
         }
         let width = matrix.columns
         var values = [Float](repeating: 0, count: rows.count * width)

@@ -19,6 +19,11 @@ public struct StoreManifest: Codable, Equatable, Sendable {
     /// The .npy file the vectors were imported from (`index import`); nil when densekit
     /// encoded them.
     public var vectorSource: String?
+    /// The part of the collection this folder holds when it is one shard of a sharded build
+    /// (`index build --shard I/N`); nil for a whole collection.
+    public var shard: ShardSpec?
+    /// The folders this one was merged from (`index merge`), in the order given; nil otherwise.
+    public var mergedFrom: [String]?
 
     /// The manifest of a new store, at the current format version.
     public init(model: ModelIdentity, source: String, sourceFormat: String, factory: String, metric: String) {
@@ -48,6 +53,41 @@ public struct LexicalSettings: Codable, Equatable, Sendable {
         self.k1 = k1
         self.b = b
     }
+}
+
+/// One shard of a collection: its passages (numbered 0, 1, ... in reading order) are cut into
+/// blocks of `blockSize`, and shard `index` of `count` holds blocks `index`, `index + count`,
+/// `index + 2 count`, ... Blocks keep each shard's reading sequential and let `index merge`
+/// interleave the shards back into the collection's order (the ids one build would give).
+public struct ShardSpec: Codable, Equatable, Sendable, CustomStringConvertible {
+    /// 0-based, below `count`.
+    public var index: Int
+    public var count: Int
+    public var blockSize: Int
+
+    public static let defaultBlockSize = 1_024
+
+    public init(index: Int, count: Int, blockSize: Int = ShardSpec.defaultBlockSize) {
+        self.index = index
+        self.count = count
+        self.blockSize = blockSize
+    }
+
+    /// Whether passage number `ordinal` (0-based) is in this shard.
+    public func contains(ordinal: Int) -> Bool { (ordinal / blockSize) % count == index }
+
+    /// Passages this shard holds of a collection of `passages`.
+    public func passages(of passages: Int) -> Int {
+        let blocks = (passages + blockSize - 1) / blockSize
+        guard index < blocks else { return 0 }
+        let mine = (blocks - 1 - index) / count + 1
+        let lastBlock = blocks - 1
+        let lastSize = passages - lastBlock * blockSize
+        return mine * blockSize - (lastBlock % count == index ? blockSize - lastSize : 0)
+    }
+
+    /// "I/N", as `--shard` takes it.
+    public var description: String { "\(index)/\(count)" }
 }
 
 /// Identifies the encoder that produced a store's vectors.

@@ -148,6 +148,32 @@ import Testing
         #expect(skipping.status != 0 && skipping.stderr.contains("--skip-bad-lines needs --ids"), "\(skipping.stderr)")
     }
 
+    /// Three shards built apart and merged search like one build of the whole collection.
+    @Test func shardsMergedAreOneBuild() throws {
+        guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath)"); return }
+        let collection = try corpus(100)
+        let folder = URL(fileURLWithPath: collection).deletingLastPathComponent().path
+        #expect(try build(folder + "/whole", collection).status == 0)
+        for shard in 0..<3 {
+            let result = try build(folder + "/shard\(shard)", collection, ["--shard", "\(shard)/3", "--shard-block", "16"])
+            #expect(result.status == 0 && result.stdout.contains("(shard \(shard)/3)"), "\(result.stdout)\(result.stderr)")
+        }
+        let merge = try CommandRunner.run(["index", "merge", "--into", folder + "/merged", folder + "/shard2", folder + "/shard0", folder + "/shard1", "--quiet"])
+        #expect(merge.status == 0 && merge.stdout.contains("100 passages from 3 folders (shards interleaved"), "\(merge.stdout)\(merge.stderr)")
+        let (wholeVectors, wholeIds) = try vectorsAndIds(folder + "/whole")
+        let (mergedVectors, mergedIds) = try vectorsAndIds(folder + "/merged")
+        #expect(mergedIds == wholeIds && zip(mergedVectors, wholeVectors).map { abs($0 - $1) }.max() ?? 1 < 1e-5)
+        for query in ["library for image formats", "web server"] {
+            #expect(try searchJSON(folder + "/merged", query).ids == searchJSON(folder + "/whole", query).ids)
+        }
+        let partial = try CommandRunner.run(["index", "merge", "--into", folder + "/partial", folder + "/shard0", folder + "/shard1"])
+        #expect(partial.status != 0 && partial.stderr.contains("shard 2/3 of") && partial.stderr.contains("is missing"), "\(partial.stderr)")
+        let badShard = try build(folder + "/bad", collection, ["--shard", "3/3"])
+        #expect(badShard.status != 0 && badShard.stderr.contains("--shard"), "\(badShard.stderr)")
+        let skipping = try build(folder + "/bad", collection, ["--shard", "0/3", "--on-duplicate", "skip"])
+        #expect(skipping.status != 0 && skipping.stderr.contains("--shard needs --on-duplicate error"), "\(skipping.stderr)")
+    }
+
     @Test func truncatedFaissFileIsRebuiltWithAWarningAndSearchStillWorks() throws {
         guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath)"); return }
         let collection = try corpus(120)
