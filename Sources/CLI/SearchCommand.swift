@@ -17,11 +17,13 @@ struct Search: ParsableCommand {
         Run formats: msmarco (qid<TAB>pid<TAB>rank) and trec (qid Q0 pid rank score tag). \
         With --rerank CE, the top --rerank-depth passages are rescored by that cross-encoder \
         (query and passage read together) and the best -k of them are shown or written, with \
-        the cross-encoder's scores.
+        the cross-encoder's scores. Several --index folders of one model (the shards of a \
+        sharded build) are searched as one index: the queries are encoded once and each \
+        folder's top k merged by score (dense retrieval only).
         """)
 
-    @Option(name: .long, help: "Index folder.")
-    var index: String
+    @Option(name: .long, help: "Index folder (repeat it to search several folders of one model as one).")
+    var index: [String]
 
     @Option(name: .long, help: "dense (the index's model and FAISS), bm25 (the index's BM25 index) or hybrid (both, fused).")
     var retriever: Retriever = .dense
@@ -75,11 +77,16 @@ struct Search: ParsableCommand {
         guard k > 0, k <= FaissIndex.maximumK else { throw ValidationError("-k must be between 1 and \(FaissIndex.maximumK), not \(k)") }
         guard (queries == nil) != query.isEmpty else { throw ValidationError("give query texts or --queries FILE (one of them)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
+        guard !index.isEmpty else { throw ValidationError("--index is required") }
+        guard index.count == 1 || retriever == .dense else {
+            throw ValidationError("--retriever \(retriever.rawValue) searches one folder (BM25's statistics are per folder): merge the folders with `densekit index merge`, or search them with --retriever dense")
+        }
         guard rerankDepth > 0, rerankDepth <= FaissIndex.maximumK else { throw ValidationError("--rerank-depth must be between 1 and \(FaissIndex.maximumK), not \(rerankDepth)") }
     }
 
     func run() throws {
-        let folder = try IndexFolder(path: index, access: .readRepairingIfWritable)
+        let folders = try index.map { try IndexFolder(path: $0, access: .readRepairingIfWritable) }
+        let folder = folders[0]
         let threadCount = threads ?? EncodeOptions.defaultThreads
         let encode = EncodeOptions(batchSize: 64, threads: threadCount)
         /// The first stage: `k` hits per query from the chosen retriever.
@@ -87,7 +94,7 @@ struct Search: ParsableCommand {
         let knobs = SearchKnobs(nprobe: nprobe, efSearch: efSearch)
         /// The index's model and FAISS index.
         func denseSearcher() throws -> Searcher {
-            let searcher = try Searcher(folder: folder, model: model.map { URL(fileURLWithPath: $0) }, log: { warn($0) })
+            let searcher = try Searcher(folders: folders, model: model.map { URL(fileURLWithPath: $0) }, log: { warn($0) })
             FaissIndex.setThreads(threadCount)
             return searcher
         }

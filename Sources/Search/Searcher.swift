@@ -25,12 +25,22 @@ public struct Hit: Sendable, Equatable {
 /// Queries in, ranked passages out: encodes queries with the index's own model (its query tower,
 /// for a two-tower model), searches the FAISS index and maps FAISS labels back to corpus ids
 /// through the store.
+///
+/// Several folders of one model (the shards of a sharded build, searched without merging
+/// them) are searched with one encoding of the queries; their top k are merged by score, the
+/// way one index over all their passages ranks them (ties: the earlier folder, then FAISS's
+/// order).
 public final class Searcher: @unchecked Sendable {
+    /// The first folder searched.
     public let folder: IndexFolder
     /// The query encoder.
     public let encoder: SentenceEncoder
+    /// The first folder's FAISS index.
     public let index: FaissIndex
+    /// The first folder's manifest (every folder's model and metric are the same).
     public let manifest: StoreManifest
+    /// Every folder searched, with its FAISS index.
+    public let parts: [(folder: IndexFolder, index: FaissIndex)]
 
     /// Opens the index folder and its model.
     ///
@@ -38,10 +48,26 @@ public final class Searcher: @unchecked Sendable {
     ///   - model: a model folder to use instead of the recorded one; refused unless it is the
     ///     same model (weights fingerprint, dimension, pooling, normalisation).
     ///   - log: warnings (e.g. an index file rebuilt from the store).
-    public init(folder: IndexFolder, model: URL? = nil, log: (String) -> Void) throws {
+    public convenience init(folder: IndexFolder, model: URL? = nil, log: (String) -> Void) throws {
+        try self.init(folders: [folder], model: model, log: log)
+    }
+
+    /// Opens several index folders of one model (and metric) and the model once.
+    /// - Throws: `IndexError.invalid` naming two folders whose models or metrics differ.
+    public init(folders: [IndexFolder], model: URL? = nil, log: (String) -> Void) throws {
+        guard let folder = folders.first else { throw IndexError.invalid("no index folder to search") }
         self.folder = folder
         let manifest = try folder.manifest()
         self.manifest = manifest
+        for other in folders.dropFirst() {
+            let theirs = try other.manifest()
+            if let difference = manifest.model.difference(from: theirs.model) {
+                throw IndexError.invalid("\(other.path) was built with \(theirs.model.name), \(folder.path) with \(manifest.model.name); they differ in \(difference): their scores do not compare, search them apart")
+            }
+            guard theirs.metric == manifest.metric else {
+                throw IndexError.invalid("\(other.path) uses metric \(theirs.metric), \(folder.path) \(manifest.metric): their scores do not compare, search them apart")
+            }
+        }
         let modelURL = model ?? URL(fileURLWithPath: manifest.model.path)
         let pair: DualEncoder
         do {
@@ -54,8 +80,11 @@ public final class Searcher: @unchecked Sendable {
         if let difference = manifest.model.difference(from: identity) {
             throw StoreError.mismatch(path: folder.path, reason: "query model \(modelURL.path) (weights \(identity.weightsFingerprint), dimension \(identity.dimension), \(identity.pooling) pooling\(identity.normalized ? ", normalized" : "")) differs from the index's model \(manifest.model.path) (weights \(manifest.model.weightsFingerprint), dimension \(manifest.model.dimension), \(manifest.model.pooling) pooling\(manifest.model.normalized ? ", normalized" : "")) in \(difference)")
         }
-        index = try folder.openVectorIndex(log: log)
-        if let warning = try Self.coverageWarning(folder) { log(warning) }
+        parts = try folders.map { (folder: $0, index: try $0.openVectorIndex(log: log)) }
+        index = parts[0].index
+        for part in parts {
+            if let warning = try Self.coverageWarning(part.folder) { log(warning) }
+        }
     }
 
     /// What a search of `folder` misses, when its build is not finished (running or killed);
@@ -96,8 +125,38 @@ public final class Searcher: @unchecked Sendable {
     /// The `k` best passages for each of `count` query vectors (made by `encoder`), best first.
     public func search(embedded vectors: UnsafePointer<Float>, count: Int, k: Int, includeText: Bool = false,
                        knobs: SearchKnobs = SearchKnobs()) throws -> [[Hit]] {
-        let (scores, labels) = try index.search(vectors, count: count, k: k, knobs: knobs)
-        let passages = try folder.store.passages(internalIds: labels.map(Int.init), includeText: includeText)
+        guard parts.count > 1 else { return try Self.search(parts[0], vectors, count: count, k: k, includeText: includeText, knobs: knobs) }
+        let perPart = try parts.map { try Self.search($0, vectors, count: count, k: k, includeText: includeText, knobs: knobs) }
+        let higherIsBetter = index.metric != .l2
+        return (0..<count).map { q in
+            // Each part's list is best first: a k-way merge, earlier parts first on ties.
+            var next = [Int](repeating: 0, count: parts.count)
+            var merged: [Hit] = []
+            var seen = Set<String>()
+            while merged.count < k {
+                var best: Int?
+                for part in perPart.indices where next[part] < perPart[part][q].count {
+                    guard let current = best else { best = part; continue }
+                    let a = perPart[part][q][next[part]].score, b = perPart[current][q][next[current]].score
+                    if higherIsBetter ? a > b : a < b { best = part }
+                }
+                guard let part = best else { break }
+                var hit = perPart[part][q][next[part]]
+                next[part] += 1
+                // A passage in two folders counts once, at its better place.
+                guard seen.insert(hit.id).inserted else { continue }
+                hit.rank = merged.count + 1
+                merged.append(hit)
+            }
+            return merged
+        }
+    }
+
+    /// One folder's `k` best for each query vector.
+    private static func search(_ part: (folder: IndexFolder, index: FaissIndex), _ vectors: UnsafePointer<Float>, count: Int, k: Int,
+                               includeText: Bool, knobs: SearchKnobs) throws -> [[Hit]] {
+        let (scores, labels) = try part.index.search(vectors, count: count, k: k, knobs: knobs)
+        let passages = try part.folder.store.passages(internalIds: labels.map(Int.init), includeText: includeText)
         return (0..<count).map { q in
             var hits: [Hit] = []
             for r in 0..<k {

@@ -164,8 +164,13 @@ import Testing
         let (mergedVectors, mergedIds) = try vectorsAndIds(folder + "/merged")
         #expect(mergedIds == wholeIds && zip(mergedVectors, wholeVectors).map { abs($0 - $1) }.max() ?? 1 < 1e-5)
         for query in ["library for image formats", "web server"] {
-            #expect(try searchJSON(folder + "/merged", query).ids == searchJSON(folder + "/whole", query).ids)
+            let wholeIds = try searchJSON(folder + "/whole", query).ids
+            #expect(try searchJSON(folder + "/merged", query).ids == wholeIds)
+            // The shards searched together, unmerged.
+            #expect(try searchJSON(folder + "/shard0", query, ["--index", folder + "/shard1", "--index", folder + "/shard2"]).ids == wholeIds)
         }
+        let bm25 = try CommandRunner.run(["search", "--index", folder + "/shard0", "--index", folder + "/shard1", "--retriever", "bm25", "cat"])
+        #expect(bm25.status != 0 && bm25.stderr.contains("searches one folder"), "\(bm25.stderr)")
         let partial = try CommandRunner.run(["index", "merge", "--into", folder + "/partial", folder + "/shard0", folder + "/shard1"])
         #expect(partial.status != 0 && partial.stderr.contains("shard 2/3 of") && partial.stderr.contains("is missing"), "\(partial.stderr)")
         let badShard = try build(folder + "/bad", collection, ["--shard", "3/3"])

@@ -79,6 +79,22 @@ import Testing
         #expect(try merged.store.progress().complete && merged.manifest().mergedFrom?.count == 4)
     }
 
+    /// Searching the 4 shards together ranks like searching their merge (or the whole build).
+    @Test func fourShardsSearchedTogetherAreTheirMerge() throws {
+        let whole = try build()
+        let parts = try shards()
+        let queries = ["the cat sat", "big red dog ran", "mat", "on a dog", "red"]
+        for k in [1, 5, 40] {
+            let together = try Searcher(folders: parts.reversed(), log: { _ in }).search(queries, k: k, includeText: true)
+            let one = try Searcher(folder: whole, log: { _ in }).search(queries, k: k, includeText: true)
+            #expect(together.map { $0.map(\.id) } == one.map { $0.map(\.id) }, "k \(k)")
+            #expect(together.map { $0.map(\.rank) } == one.map { $0.map(\.rank) } && together.map { $0.map(\.text) } == one.map { $0.map(\.text) })
+            #expect(zip(together.joined(), one.joined()).allSatisfy { abs($0.score - $1.score) < 1e-5 })
+        }
+        let otherModel = try TinyModel.writeFolder(at: TinyModel.temporaryFolder(), parameters: TinyModel.parameters(seed: 8))
+        #expect { try Searcher(folders: [parts[0], build(model: otherModel)], log: { _ in }) } throws: { "\($0)".contains("their scores do not compare") }
+    }
+
     @Test func killedShardBuildAndKilledMergeResume() throws {
         let whole = try build()
         var parts = try shards()
