@@ -265,18 +265,25 @@ extension Index {
             let folder = try IndexFolder(path: index, readOnly: true)
             let dimension = try folder.manifest().model.dimension
             let count = try folder.store.count()
-            var vectors = [Float](repeating: 0, count: count * dimension)
-            try vectors.withUnsafeMutableBufferPointer { buffer in
-                if count > 0 { try folder.store.readVectors(0..<count, dimension: dimension, into: buffer.baseAddress!) }
-            }
-            try NpyMatrixFile.write(vectors, rows: count, columns: dimension, to: output)
-            if let ids {
-                let sink = try OutputSink(path: ids)
-                for passage in try folder.store.passages(internalIds: Array(0..<count), includeText: false) {
-                    try sink.write((passage?.id ?? "") + "\n")
+            // In chunks, so that memory stays flat in the collection's size.
+            let writer = try NpyMatrixWriter(path: output, rows: count, columns: dimension)
+            let sink = try ids.map { try OutputSink(path: $0) }
+            let chunk = 16_384
+            var vectors = [Float](repeating: 0, count: min(chunk, max(count, 1)) * dimension)
+            for start in stride(from: 0, to: count, by: chunk) {
+                let end = min(start + chunk, count)
+                try vectors.withUnsafeMutableBufferPointer { buffer in
+                    try folder.store.readVectors(start..<end, dimension: dimension, into: buffer.baseAddress!)
+                    try writer.append(UnsafeBufferPointer(rebasing: buffer[0..<((end - start) * dimension)]))
                 }
-                try sink.close()
+                if let sink {
+                    for passage in try folder.store.passages(internalIds: Array(start..<end), includeText: false) {
+                        try sink.write((passage?.id ?? "") + "\n")
+                    }
+                }
             }
+            try writer.finish()
+            try sink?.close()
             print("\(output): \(count) x \(dimension)")
         }
     }

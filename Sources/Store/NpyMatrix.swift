@@ -100,14 +100,16 @@ public final class NpyMatrixFile: Sendable {
         return values
     }
 
-    /// Writes `values` (`rows x columns`, row-major) as a version-1 .npy file, atomically.
+    /// Writes `values` (`rows x columns`, row-major) as a version-1 .npy file (see `NpyMatrixWriter`).
     public static func write(_ values: [Float], rows: Int, columns: Int, to path: String) throws(VectorFileError) {
         precondition(values.count == rows * columns)
-        var data = header(rows: rows, columns: columns)
-        values.withUnsafeBytes { data.append(contentsOf: $0) }
-        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw .unwritable(path: path, reason: error.localizedDescription)
+        let writer = try NpyMatrixWriter(path: path, rows: rows, columns: columns)
+        var failure: VectorFileError?
+        values.withUnsafeBufferPointer { buffer in
+            do throws(VectorFileError) { try writer.append(buffer) } catch { failure = error }
         }
+        if let failure { throw failure }
+        try writer.finish()
     }
 
     /// The preamble and header of a `rows x columns` float32 matrix.
@@ -121,6 +123,47 @@ public final class NpyMatrixFile: Sendable {
         data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
         data.append(contentsOf: header.utf8)
         return data
+    }
+}
+
+/// Writes a `rows x columns` float32 `.npy` matrix a chunk of rows at a time (so that a matrix
+/// larger than memory can be written), to `PATH.partial`, renamed to `PATH` by `finish` once
+/// every row is there: a killed writer never leaves a file that looks whole.
+public final class NpyMatrixWriter {
+    public let path: String
+    public let rows: Int, columns: Int
+    private let handle: FileHandle
+    private var written = 0
+    private var partial: String { path + ".partial" }
+
+    public init(path: String, rows: Int, columns: Int) throws(VectorFileError) {
+        self.path = path
+        self.rows = rows
+        self.columns = columns
+        let partial = path + ".partial"
+        guard FileManager.default.createFile(atPath: partial, contents: NpyMatrixFile.header(rows: rows, columns: columns)),
+              let handle = FileHandle(forWritingAtPath: partial) else {
+            throw .unwritable(path: path, reason: "cannot create \(partial)")
+        }
+        self.handle = handle
+        do { try handle.seekToEnd() } catch { throw .unwritable(path: path, reason: error.localizedDescription) }
+    }
+
+    /// Appends whole rows (`values.count` a multiple of `columns`).
+    public func append(_ values: UnsafeBufferPointer<Float>) throws(VectorFileError) {
+        precondition(values.count % columns == 0 && written + values.count / columns <= rows)
+        do { try handle.write(contentsOf: UnsafeRawBufferPointer(values)) } catch { throw .unwritable(path: path, reason: error.localizedDescription) }
+        written += values.count / columns
+    }
+
+    /// Closes the file and gives it its name; every row must have been appended.
+    public func finish() throws(VectorFileError) {
+        precondition(written == rows, "\(written) of \(rows) rows written")
+        do {
+            try handle.synchronize()
+            try handle.close()
+        } catch { throw .unwritable(path: path, reason: error.localizedDescription) }
+        guard rename(partial, path) == 0 else { throw .unwritable(path: path, reason: String(cString: strerror(errno))) }
     }
 }
 
