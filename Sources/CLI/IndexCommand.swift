@@ -109,11 +109,15 @@ struct Index: ParsableCommand {
         @Option(name: .long, help: "Passages per committed batch.")
         var commitEvery = 1024
 
+        @Option(name: .long, help: "Vectors the merged IVF/PQ index is trained on (default: the first folder's setting).")
+        var trainSample: Int?
+
         @Flag(name: .long, help: "No progress on stderr.")
         var quiet = false
 
         func validate() throws {
             guard !folders.isEmpty else { throw ValidationError("give the folders to merge") }
+            if let trainSample, trainSample < 1 { throw ValidationError("--train-sample must be positive") }
             guard commitEvery > 0 else { throw ValidationError("--commit-every must be positive") }
             let target = URL(fileURLWithPath: into).standardizedFileURL.path
             if folders.contains(where: { URL(fileURLWithPath: $0).standardizedFileURL.path == target }) {
@@ -123,7 +127,7 @@ struct Index: ParsableCommand {
 
         func run() throws {
             let sources = try folders.map { try IndexFolder(path: $0, access: .readOnly) }
-            let merge = try IndexMerge(sources: sources, factory: factory, log: { warn($0) })
+            let merge = try IndexMerge(sources: sources, factory: factory, trainSample: trainSample, log: { warn($0) })
             if let factory { _ = try FaissIndex(factory: factory, dimension: merge.manifest.model.dimension, metric: FaissIndex.Metric(rawValue: merge.manifest.metric) ?? .innerProduct) }
             let destination = try IndexFolder(path: into, create: true)
             let start = Date()
@@ -150,8 +154,15 @@ struct Index: ParsableCommand {
         @Option(name: .long, help: "ip or l2 (default: the current one).")
         var metric: FaissIndex.Metric?
 
+        @Option(name: .long, help: "Vectors an IVF/PQ index is trained on, recorded for later rebuilds (default: the folder's setting, else 256 per IVF list, 100,000 to 1,000,000).")
+        var trainSample: Int?
+
         @Flag(name: .long, help: "Rebuild (or add) the BM25 index from the stored passages, with the options below, instead of the FAISS index.")
         var bm25 = false
+
+        func validate() throws {
+            if let trainSample, trainSample < 1 { throw ValidationError("--train-sample must be positive") }
+        }
 
         @OptionGroup var lexical: LexicalOptionGroup
 
@@ -171,7 +182,7 @@ struct Index: ParsableCommand {
             let factory = factory ?? manifest.factory
             let metric = try metric ?? FaissIndex.Metric(rawValue: manifest.metric).orThrow(ValidationErrorMessage("\(index): unknown metric in manifest"))
             let start = Date()
-            let rebuilt = try folder.rebuild(factory: factory, metric: metric, log: { warn($0) })
+            let rebuilt = try folder.rebuild(factory: factory, metric: metric, trainSample: trainSample, log: { warn($0) })
             print(String(format: "%@: rebuilt \"%@\" (%@) over %d vectors in %.1f s", index, factory, metric.rawValue, rebuilt.count, Date().timeIntervalSince(start)))
         }
     }
@@ -327,12 +338,16 @@ struct IndexBuildOptionGroup: ParsableArguments {
     @Option(name: .long, help: "Passages per shard block.")
     var shardBlock = ShardSpec.defaultBlockSize
 
+    @Option(name: .long, help: "Vectors an IVF/PQ index is trained on (default: 256 per IVF list, 100,000 to 1,000,000).")
+    var trainSample: Int?
+
     @Flag(name: .long, help: "No progress on stderr.")
     var quiet = false
 
     func validate() throws {
         guard commitEvery > 0 else { throw ValidationError("--commit-every must be positive") }
         guard shardBlock > 0 else { throw ValidationError("--shard-block must be positive") }
+        if let trainSample, trainSample < 1 { throw ValidationError("--train-sample must be positive") }
         if shard != nil && onDuplicate != .error {
             throw ValidationError("--shard needs --on-duplicate error: a shard sees only its own passages, and `index merge` refuses duplicates across shards")
         }
@@ -361,6 +376,7 @@ struct IndexBuildOptionGroup: ParsableArguments {
         options.onDuplicate = onDuplicate
         options.lexical = noBM25 ? nil : lexical.settings
         options.shard = shardSpec
+        options.trainSample = trainSample
         let builder = IndexBuilder(folder: folder, vectors: vectors, options: options)
         let manifest = try builder.prepare(source: sourceIdentity, format: source.format.rawValue, model: model, vectorSource: vectorSource, log: { warn($0) })
 

@@ -69,6 +69,9 @@ struct Search: ParsableCommand {
     @Option(name: .long, help: "With --rerank: passages retrieved and reranked per query (at least -k).")
     var rerankDepth = 100
 
+    @Flag(name: .long, help: "Map an IVF index's inverted lists from the index file instead of reading them into memory (large indexes).")
+    var mmap = false
+
     @Flag(name: .long, help: "No progress on stderr.")
     var quiet = false
 
@@ -94,7 +97,7 @@ struct Search: ParsableCommand {
         let knobs = SearchKnobs(nprobe: nprobe, efSearch: efSearch)
         /// The index's model and FAISS index.
         func denseSearcher() throws -> Searcher {
-            let searcher = try Searcher(folders: folders, model: model.map { URL(fileURLWithPath: $0) }, log: { warn($0) })
+            let searcher = try Searcher(folders: folders, model: model.map { URL(fileURLWithPath: $0) }, mapped: mmap, log: { warn($0) })
             FaissIndex.setThreads(threadCount)
             return searcher
         }

@@ -30,9 +30,12 @@ public final class FaissIndex: @unchecked Sendable {
     }
 
     /// Reads an index file written by `write(to:)`.
-    public init(contentsOf path: String, factory: String) throws(IndexError) {
+    /// - Parameter mapped: map an IVF index's inverted lists from the file, read-only, instead
+    ///   of reading them into memory (`isMapped` says whether it could); such an index can be
+    ///   searched, not added to.
+    public init(contentsOf path: String, factory: String, mapped: Bool = false) throws(IndexError) {
         var out: OpaquePointer?
-        try Self.check(cfaiss_index_read(path, &out), path)
+        try Self.check(mapped ? cfaiss_index_read_mapped(path, &out) : cfaiss_index_read(path, &out), path)
         guard let out else { throw .faiss("\(path): cfaiss_index_read returned no index") }
         handle = out
         self.factory = factory
@@ -51,8 +54,12 @@ public final class FaissIndex: @unchecked Sendable {
         try Self.check(cfaiss_index_train(handle, Int64(count), Int64(dimension), vectors), "train")
     }
 
+    /// Whether the inverted lists are memory-mapped read-only from the index file.
+    public var isMapped: Bool { cfaiss_index_is_mapped(handle) != 0 }
+
     /// Adds `count` vectors with the given ids.
     public func add(_ vectors: UnsafePointer<Float>, count: Int, ids: UnsafePointer<Int64>) throws(IndexError) {
+        guard !isMapped else { throw .unsupported("adding to an index whose lists are memory-mapped read-only (open it without --mmap)") }
         try Self.check(cfaiss_index_add_with_ids(handle, Int64(count), Int64(dimension), vectors, ids), "add")
     }
 
@@ -154,6 +161,21 @@ public final class FaissIndex: @unchecked Sendable {
 }
 
 /// Errors from the vector index.
+extension FaissIndex {
+    /// Vectors an index of `factory` is trained on unless told otherwise: for `IVF<nlist>`,
+    /// 256 per list (FAISS's k-means subsamples anything beyond `max_points_per_centroid`, 256,
+    /// so more would be read for nothing; under 39 per list it warns), at least 100,000 (PQ's
+    /// codebooks: 256 centroids per sub-quantizer) and at most 1,000,000 (1.5 GB at 384
+    /// dimensions, the bound on a build's memory besides the index itself).
+    public static func defaultTrainingSample(factory: String) -> Int {
+        var lists = 0
+        if let range = factory.range(of: #"IVF[0-9]+"#, options: .regularExpression) {
+            lists = Int(factory[range].dropFirst(3)) ?? 0
+        }
+        return min(1_000_000, max(100_000, 256 * lists))
+    }
+}
+
 public enum IndexError: Error, CustomStringConvertible, Equatable {
     /// FAISS refused (bad factory string, unreadable file, untrained index...).
     case faiss(String)

@@ -39,6 +39,8 @@ public struct IndexBuilder {
         public var lexical: LexicalSettings? = LexicalSettings()
         /// Store only this shard's passages (nil: all); duplicates must then be errors.
         public var shard: ShardSpec?
+        /// Vectors the FAISS index is trained on (nil: `FaissIndex.defaultTrainingSample`).
+        public var trainSample: Int?
 
         /// Defaults: Flat, inner product, commits of 1,024, duplicates are errors.
         public init() {}
@@ -83,6 +85,7 @@ public struct IndexBuilder {
         fresh.lexical = options.lexical
         fresh.vectorSource = vectorSource
         fresh.shard = options.shard
+        fresh.trainSample = options.trainSample
         if options.shard != nil && options.onDuplicate != .error {
             // A shard sees only its own passages, so skipping or replacing would act on some
             // duplicates and not others; `index merge` refuses duplicates across shards.
@@ -110,6 +113,9 @@ public struct IndexBuilder {
         if existing.lexical != options.lexical {
             let now = existing.lexical.map { "BM25 with k1 \($0.k1), b \($0.b), stemmer \($0.stemmer)" } ?? "no BM25 index"
             log("warning: the BM25 options are ignored: \(folder.path) is built with \(now); to change that, run `densekit index rebuild --index \(folder.path) --bm25` with the new options")
+        }
+        if existing.trainSample != options.trainSample, let asked = options.trainSample {
+            log("warning: --train-sample \(asked) ignored: \(folder.path) is built with \(existing.trainSample.map(String.init) ?? "the default"); `densekit index rebuild --train-sample N` changes it")
         }
         if existing.factory != options.factory || existing.metric != options.metric.rawValue {
             log("warning: --factory \"\(options.factory)\" --metric \(options.metric.rawValue) ignored: \(folder.path) is built as \"\(existing.factory)\" (\(existing.metric)); to change that, run `densekit index rebuild --index \(folder.path) --factory \(options.factory) --metric \(options.metric.rawValue)`")

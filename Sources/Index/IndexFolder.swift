@@ -91,8 +91,12 @@ public final class IndexFolder: @unchecked Sendable {
 
     /// The FAISS index, brought up to date with the store first (see the type's comment).
     ///
-    /// - Parameter log: receives warnings and progress for stderr.
-    public func openVectorIndex(log: (String) -> Void) throws -> FaissIndex {
+    /// - Parameters:
+    ///   - mapped: map an IVF index's inverted lists from the file read-only (`--mmap`), so
+    ///     that search needs memory for the coarse quantizer and the lists it touches only. An
+    ///     index file that must be repaired or brought up to date first is read into memory.
+    ///   - log: receives warnings and progress for stderr.
+    public func openVectorIndex(mapped: Bool = false, log: (String) -> Void) throws -> FaissIndex {
         let manifest = try manifest()
         let count = try store.count()
         let generation = try store.generation()
@@ -106,10 +110,17 @@ public final class IndexFolder: @unchecked Sendable {
             log("warning: \(faissPath): \(problem); rebuilding it from the store (no re-encoding)")
             return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log)
         }
+        let mapping = mapped && record.covered == count
+        if mapped && !mapping {
+            log("note: \(faissPath) covers \(record.covered) of \(count) stored vectors: read into memory to add the rest (--mmap maps an up-to-date index file)")
+        }
         let index: FaissIndex
-        do { index = try FaissIndex(contentsOf: faissPath, factory: record.factory) } catch {
+        do { index = try FaissIndex(contentsOf: faissPath, factory: record.factory, mapped: mapping) } catch {
             log("warning: \(faissPath): \(error); rebuilding it from the store (no re-encoding)")
             return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log)
+        }
+        if mapping && !index.isMapped {
+            log("note: --mmap maps the inverted lists of IVF indexes; \"\(record.factory)\" is read into memory")
         }
         guard index.count == record.covered, index.dimension == manifest.model.dimension else {
             log("warning: \(faissPath) holds \(index.count) vectors of dimension \(index.dimension), expected \(record.covered) of \(manifest.model.dimension); rebuilding it")
@@ -125,15 +136,21 @@ public final class IndexFolder: @unchecked Sendable {
 
     /// Builds a new FAISS index from every vector in the store (training on a sample first when
     /// the index type needs it), saves it atomically and records it.
+    /// - Parameter trainSample: vectors to train on, recorded for later rebuilds (nil: the
+    ///   folder's recorded setting).
     @discardableResult
-    public func rebuild(factory: String, metric: FaissIndex.Metric, log: (String) -> Void) throws -> FaissIndex {
-        let manifest = try manifest()
+    public func rebuild(factory: String, metric: FaissIndex.Metric, trainSample: Int? = nil, log: (String) -> Void) throws -> FaissIndex {
+        var manifest = try manifest()
+        if let trainSample, trainSample != manifest.trainSample, !readOnly {
+            manifest.trainSample = trainSample
+            try store.setManifest(manifest)
+        }
         let dimension = manifest.model.dimension
         let count = try store.count()
         let generation = try store.generation()
         let index = try FaissIndex(factory: factory, dimension: dimension, metric: metric)
         if !index.isTrained {
-            let sample = trainingSample(count: count)
+            let sample = trainingSample(count: count, size: manifest.trainSample ?? FaissIndex.defaultTrainingSample(factory: factory))
             guard !sample.isEmpty else { throw IndexError.invalid("\(path): index \"\(factory)\" needs training, but the store is empty") }
             log("training \"\(factory)\" on \(sample.count) of \(count) vectors")
             var vectors = [Float](repeating: 0, count: sample.count * dimension)
@@ -237,8 +254,11 @@ public final class IndexFolder: @unchecked Sendable {
     }
 
     /// Evenly spaced internal ids, at most 100,000: enough for IVF/PQ training, bounded in memory.
-    private func trainingSample(count: Int) -> [Int] {
-        let size = min(count, 100_000)
+    /// Internal ids of the vectors an index is trained on: `size` of the `count` stored (all of
+    /// them when fewer), evenly spaced, so the sample covers the collection and is the same
+    /// every time.
+    private func trainingSample(count: Int, size: Int) -> [Int] {
+        let size = min(count, size)
         guard size > 0 else { return [] }
         return (0..<size).map { $0 * count / size }
     }

@@ -28,10 +28,12 @@ public struct IndexMerge {
     public let interleaved: Bool
 
     /// Plans the merge of `sources` (opened read-only), in the order given.
-    /// - Parameter factory: the merged FAISS index-factory string (nil: the sources', which must agree).
+    /// - Parameters:
+    ///   - factory: the merged FAISS index-factory string (nil: the sources', which must agree).
+    ///   - trainSample: vectors the merged index is trained on (nil: the first source's setting).
     /// - Throws: `IndexError.invalid` naming the folders: an incomplete build, another model or
     ///   metric, a partial or inconsistent set of shards, factories that differ without `factory`.
-    public init(sources: [IndexFolder], factory: String? = nil, log: (String) -> Void = { _ in }) throws {
+    public init(sources: [IndexFolder], factory: String? = nil, trainSample: Int? = nil, log: (String) -> Void = { _ in }) throws {
         guard let first = sources.first else { throw IndexError.invalid("index merge needs at least one folder to merge") }
         var manifests: [StoreManifest] = []
         var counts: [Int] = []
@@ -60,6 +62,7 @@ public struct IndexMerge {
                                    factory: factory ?? reference.factory, metric: reference.metric)
         merged.vectorSource = Set(manifests.map(\.vectorSource)).count == 1 ? reference.vectorSource : nil
         merged.mergedFrom = sources.map { URL(fileURLWithPath: $0.path).standardizedFileURL.path }
+        merged.trainSample = trainSample ?? reference.trainSample
         if manifests.allSatisfy({ $0.lexical == reference.lexical }) {
             merged.lexical = reference.lexical
         } else {

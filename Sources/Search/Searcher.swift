@@ -48,13 +48,14 @@ public final class Searcher: @unchecked Sendable {
     ///   - model: a model folder to use instead of the recorded one; refused unless it is the
     ///     same model (weights fingerprint, dimension, pooling, normalisation).
     ///   - log: warnings (e.g. an index file rebuilt from the store).
-    public convenience init(folder: IndexFolder, model: URL? = nil, log: (String) -> Void) throws {
-        try self.init(folders: [folder], model: model, log: log)
+    public convenience init(folder: IndexFolder, model: URL? = nil, mapped: Bool = false, log: (String) -> Void) throws {
+        try self.init(folders: [folder], model: model, mapped: mapped, log: log)
     }
 
     /// Opens several index folders of one model (and metric) and the model once.
+    /// - Parameter mapped: map IVF inverted lists from the index files (`IndexFolder.openVectorIndex`).
     /// - Throws: `IndexError.invalid` naming two folders whose models or metrics differ.
-    public init(folders: [IndexFolder], model: URL? = nil, log: (String) -> Void) throws {
+    public init(folders: [IndexFolder], model: URL? = nil, mapped: Bool = false, log: (String) -> Void) throws {
         guard let folder = folders.first else { throw IndexError.invalid("no index folder to search") }
         self.folder = folder
         let manifest = try folder.manifest()
@@ -80,7 +81,7 @@ public final class Searcher: @unchecked Sendable {
         if let difference = manifest.model.difference(from: identity) {
             throw StoreError.mismatch(path: folder.path, reason: "query model \(modelURL.path) (weights \(identity.weightsFingerprint), dimension \(identity.dimension), \(identity.pooling) pooling\(identity.normalized ? ", normalized" : "")) differs from the index's model \(manifest.model.path) (weights \(manifest.model.weightsFingerprint), dimension \(manifest.model.dimension), \(manifest.model.pooling) pooling\(manifest.model.normalized ? ", normalized" : "")) in \(difference)")
         }
-        parts = try folders.map { (folder: $0, index: try $0.openVectorIndex(log: log)) }
+        parts = try folders.map { (folder: $0, index: try $0.openVectorIndex(mapped: mapped, log: log)) }
         index = parts[0].index
         for part in parts {
             if let warning = try Self.coverageWarning(part.folder) { log(warning) }

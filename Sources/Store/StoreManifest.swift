@@ -24,6 +24,9 @@ public struct StoreManifest: Codable, Equatable, Sendable {
     public var shard: ShardSpec?
     /// The folders this one was merged from (`index merge`), in the order given; nil otherwise.
     public var mergedFrom: [String]?
+    /// Vectors a FAISS index that needs training is trained on (`--train-sample`); nil: the
+    /// default for its factory (`FaissIndex.defaultTrainingSample`).
+    public var trainSample: Int?
 
     /// The manifest of a new store, at the current format version.
     public init(model: ModelIdentity, source: String, sourceFormat: String, factory: String, metric: String) {

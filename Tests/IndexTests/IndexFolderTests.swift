@@ -172,6 +172,48 @@ import Testing
         }
     }
 
+    /// Training reads `--train-sample` vectors (recorded, so a later repair trains alike), by
+    /// default 256 per IVF list within [100,000, 1,000,000].
+    @Test func theTrainingSampleIsChosenAndRemembered() throws {
+        #expect(FaissIndex.defaultTrainingSample(factory: "Flat") == 100_000)
+        #expect(FaissIndex.defaultTrainingSample(factory: "IVF256,Flat") == 100_000)
+        #expect(FaissIndex.defaultTrainingSample(factory: "IVF1024,PQ32") == 262_144)
+        #expect(FaissIndex.defaultTrainingSample(factory: "OPQ48,IVF16384,PQ48") == 1_000_000)
+        let f = try fixture()
+        _ = try f.builder.build(next: reader(Self.passages))
+        var logs: [String] = []
+        let index = try f.folder.rebuild(factory: "IVF4,Flat", metric: .innerProduct, trainSample: 20, log: { logs.append($0) })
+        #expect(index.count == 150 && logs.contains("training \"IVF4,Flat\" on 20 of 150 vectors"), "\(logs)")
+        #expect(try f.folder.manifest().trainSample == 20)
+        // A repair (the FAISS file gone) trains on the recorded sample again.
+        try FileManager.default.removeItem(atPath: f.folder.faissPath)
+        logs = []
+        _ = try f.folder.openVectorIndex(log: { logs.append($0) })
+        #expect(logs.contains("training \"IVF4,Flat\" on 20 of 150 vectors"), "\(logs)")
+    }
+
+    /// `--mmap`: an IVF index's lists are mapped from its file and search the same; adding to
+    /// it is refused; other index types, and an index file that lags the store, are read.
+    @Test(arguments: ["IVF4,Flat", "IVF4,PQ12x4np", "HNSW16"])
+    func mappedListsSearchAlike(factory: String) throws {
+        let f = try fixture()
+        _ = try f.builder.build(next: reader(Self.passages))
+        try f.folder.rebuild(factory: factory, metric: .innerProduct, log: { _ in })
+        let queries = ["the cat sat", "big red dog ran", "mat"]
+        let knobs = SearchKnobs(nprobe: factory.hasPrefix("IVF") ? 2 : nil)
+        let loaded = try Searcher(folder: f.folder, log: { Issue.record("unexpected: \($0)") }).search(queries, k: 10, knobs: knobs)
+        var notes: [String] = []
+        let searcher = try Searcher(folder: f.folder, mapped: true, log: { notes.append($0) })
+        #expect(searcher.index.isMapped == factory.hasPrefix("IVF"))
+        #expect(notes == (factory.hasPrefix("IVF") ? [] : ["note: --mmap maps the inverted lists of IVF indexes; \"HNSW16\" is read into memory"]))
+        let mapped = try searcher.search(queries, k: 10, knobs: knobs)
+        #expect(mapped == loaded)
+        if searcher.index.isMapped {
+            let vector = [Float](repeating: 0.1, count: 24), id: [Int64] = [999]
+            #expect { try searcher.index.add(vector, count: 1, ids: id) } throws: { "\($0)".contains("memory-mapped read-only") }
+        }
+    }
+
     @Test func anotherModelIsRefusedForBuildingAndSearching() throws {
         let f = try fixture()
         _ = try f.builder.build(next: reader(Self.passages))

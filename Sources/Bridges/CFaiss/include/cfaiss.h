@@ -111,6 +111,16 @@ int cfaiss_index_write(const cfaiss_index_t *index, const char *path);
 // add_with_ids on it fails; search and everything else work.
 int cfaiss_index_read(const char *path, cfaiss_index_t **out);
 
+// Reads an index for search with its IVF inverted lists memory-mapped read-only from the file
+// (FAISS's IO_FLAG_MMAP): the lists are paged in as searches touch them instead of being read
+// into memory. Index types without inverted lists are read into memory as by cfaiss_index_read.
+// Adding to a mapped index is refused (check cfaiss_index_is_mapped first: FAISS would throw
+// inside an OpenMP region for some IVF types, which terminates the process).
+int cfaiss_index_read_mapped(const char *path, cfaiss_index_t **out);
+
+// 1 when the index's inverted lists are memory-mapped read-only (cfaiss_index_read_mapped on an IVF index).
+int cfaiss_index_is_mapped(const cfaiss_index_t *index);
+
 // --- Distance kernels -----------------------------------------------------------------------
 
 // How an HNSW or flat index computes distances on its float vectors. Debian's FAISS is built
