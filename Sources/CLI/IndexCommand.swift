@@ -112,6 +112,9 @@ struct Index: ParsableCommand {
         @Option(name: .long, help: "Vectors the merged IVF/PQ index is trained on (default: the first folder's setting).")
         var trainSample: Int?
 
+        @Flag(name: .long, inversion: .prefixedNo, help: "Keep the merged IVF index's inverted lists in a file (default: as the first folder).")
+        var onDisk: Bool?
+
         @Flag(name: .long, help: "No progress on stderr.")
         var quiet = false
 
@@ -127,7 +130,7 @@ struct Index: ParsableCommand {
 
         func run() throws {
             let sources = try folders.map { try IndexFolder(path: $0, access: .readOnly) }
-            let merge = try IndexMerge(sources: sources, factory: factory, trainSample: trainSample, log: { warn($0) })
+            let merge = try IndexMerge(sources: sources, factory: factory, trainSample: trainSample, onDisk: onDisk, log: { warn($0) })
             if let factory { _ = try FaissIndex(factory: factory, dimension: merge.manifest.model.dimension, metric: FaissIndex.Metric(rawValue: merge.manifest.metric) ?? .innerProduct) }
             let destination = try IndexFolder(path: into, create: true)
             let start = Date()
@@ -157,6 +160,9 @@ struct Index: ParsableCommand {
         @Option(name: .long, help: "Vectors an IVF/PQ index is trained on, recorded for later rebuilds (default: the folder's setting, else 256 per IVF list, 100,000 to 1,000,000).")
         var trainSample: Int?
 
+        @Flag(name: .long, inversion: .prefixedNo, help: "Keep an IVF index's inverted lists in a file beside the index file (--no-on-disk: in memory), recorded (default: the folder's setting).")
+        var onDisk: Bool?
+
         @Flag(name: .long, help: "Rebuild (or add) the BM25 index from the stored passages, with the options below, instead of the FAISS index.")
         var bm25 = false
 
@@ -182,7 +188,7 @@ struct Index: ParsableCommand {
             let factory = factory ?? manifest.factory
             let metric = try metric ?? FaissIndex.Metric(rawValue: manifest.metric).orThrow(ValidationErrorMessage("\(index): unknown metric in manifest"))
             let start = Date()
-            let rebuilt = try folder.rebuild(factory: factory, metric: metric, trainSample: trainSample, log: { warn($0) })
+            let rebuilt = try folder.rebuild(factory: factory, metric: metric, trainSample: trainSample, onDisk: onDisk, log: { warn($0) })
             print(String(format: "%@: rebuilt \"%@\" (%@) over %d vectors in %.1f s", index, factory, metric.rawValue, rebuilt.count, Date().timeIntervalSince(start)))
         }
     }
@@ -341,6 +347,9 @@ struct IndexBuildOptionGroup: ParsableArguments {
     @Option(name: .long, help: "Vectors an IVF/PQ index is trained on (default: 256 per IVF list, 100,000 to 1,000,000).")
     var trainSample: Int?
 
+    @Flag(name: .long, help: "Keep an IVF index's inverted lists in a file beside the index file (memory-mapped) instead of in memory.")
+    var onDisk = false
+
     @Flag(name: .long, help: "No progress on stderr.")
     var quiet = false
 
@@ -377,6 +386,7 @@ struct IndexBuildOptionGroup: ParsableArguments {
         options.lexical = noBM25 ? nil : lexical.settings
         options.shard = shardSpec
         options.trainSample = trainSample
+        options.onDisk = onDisk
         let builder = IndexBuilder(folder: folder, vectors: vectors, options: options)
         let manifest = try builder.prepare(source: sourceIdentity, format: source.format.rawValue, model: model, vectorSource: vectorSource, log: { warn($0) })
 

@@ -57,6 +57,21 @@ public final class FaissIndex: @unchecked Sendable {
     /// Whether the inverted lists are memory-mapped read-only from the index file.
     public var isMapped: Bool { cfaiss_index_is_mapped(handle) != 0 }
 
+    /// Whether the inverted lists live in a file (on disk, or mapped read-only).
+    public var hasListsOnDisk: Bool { cfaiss_index_lists_on_disk(handle) != 0 }
+
+    /// Moves an empty, trained IVF index's inverted lists into a new file at `path`, so that
+    /// added vectors live in that file's memory map instead of the heap.
+    public func moveListsToDisk(path: String) throws(IndexError) {
+        try Self.check(cfaiss_index_lists_to_disk(handle, path), path)
+    }
+
+    /// Writes an index whose lists are on disk: the lists compacted into `dataPath`, then the
+    /// index file (naming `dataPath`) at `path`; both synced. Read it back with `mapped: true`.
+    public func writeOnDisk(to path: String, dataPath: String) throws(IndexError) {
+        try Self.check(cfaiss_index_write_on_disk(handle, path, dataPath), path)
+    }
+
     /// Adds `count` vectors with the given ids.
     public func add(_ vectors: UnsafePointer<Float>, count: Int, ids: UnsafePointer<Int64>) throws(IndexError) {
         guard !isMapped else { throw .unsupported("adding to an index whose lists are memory-mapped read-only (open it without --mmap)") }

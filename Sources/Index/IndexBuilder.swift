@@ -41,6 +41,8 @@ public struct IndexBuilder {
         public var shard: ShardSpec?
         /// Vectors the FAISS index is trained on (nil: `FaissIndex.defaultTrainingSample`).
         public var trainSample: Int?
+        /// An IVF index keeps its inverted lists in a file beside the index file.
+        public var onDisk = false
 
         /// Defaults: Flat, inner product, commits of 1,024, duplicates are errors.
         public init() {}
@@ -86,6 +88,7 @@ public struct IndexBuilder {
         fresh.vectorSource = vectorSource
         fresh.shard = options.shard
         fresh.trainSample = options.trainSample
+        fresh.onDisk = options.onDisk ? true : nil
         if options.shard != nil && options.onDuplicate != .error {
             // A shard sees only its own passages, so skipping or replacing would act on some
             // duplicates and not others; `index merge` refuses duplicates across shards.
@@ -113,6 +116,9 @@ public struct IndexBuilder {
         if existing.lexical != options.lexical {
             let now = existing.lexical.map { "BM25 with k1 \($0.k1), b \($0.b), stemmer \($0.stemmer)" } ?? "no BM25 index"
             log("warning: the BM25 options are ignored: \(folder.path) is built with \(now); to change that, run `densekit index rebuild --index \(folder.path) --bm25` with the new options")
+        }
+        if (existing.onDisk ?? false) != options.onDisk {
+            log("warning: --on-disk \(options.onDisk ? "given" : "not given") but \(folder.path) is built with its lists \((existing.onDisk ?? false) ? "on disk" : "in memory"); `densekit index rebuild --\(options.onDisk ? "" : "no-")on-disk` changes it")
         }
         if existing.trainSample != options.trainSample, let asked = options.trainSample {
             log("warning: --train-sample \(asked) ignored: \(folder.path) is built with \(existing.trainSample.map(String.init) ?? "the default"); `densekit index rebuild --train-sample N` changes it")

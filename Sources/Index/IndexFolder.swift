@@ -110,7 +110,12 @@ public final class IndexFolder: @unchecked Sendable {
             log("warning: \(faissPath): \(problem); rebuilding it from the store (no re-encoding)")
             return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log)
         }
-        let mapping = mapped && record.covered == count
+        if record.dataFile != nil && record.covered < count {
+            // On-disk lists are never added to in place: the file the saved index names would change under it.
+            log("\(faissPath) covers \(record.covered) of \(count) stored vectors; its lists are on disk, so it is rebuilt from the store")
+            return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log)
+        }
+        let mapping = (mapped || record.dataFile != nil) && record.covered == count
         if mapped && !mapping {
             log("note: \(faissPath) covers \(record.covered) of \(count) stored vectors: read into memory to add the rest (--mmap maps an up-to-date index file)")
         }
@@ -119,7 +124,7 @@ public final class IndexFolder: @unchecked Sendable {
             log("warning: \(faissPath): \(error); rebuilding it from the store (no re-encoding)")
             return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log)
         }
-        if mapping && !index.isMapped {
+        if mapped && mapping && !index.isMapped {
             log("note: --mmap maps the inverted lists of IVF indexes; \"\(record.factory)\" is read into memory")
         }
         guard index.count == record.covered, index.dimension == manifest.model.dimension else {
@@ -136,13 +141,17 @@ public final class IndexFolder: @unchecked Sendable {
 
     /// Builds a new FAISS index from every vector in the store (training on a sample first when
     /// the index type needs it), saves it atomically and records it.
-    /// - Parameter trainSample: vectors to train on, recorded for later rebuilds (nil: the
-    ///   folder's recorded setting).
+    /// - Parameters:
+    ///   - trainSample: vectors to train on, recorded for later rebuilds (nil: the folder's
+    ///     recorded setting).
+    ///   - onDisk: keep an IVF index's lists in a file, recorded (nil: the recorded setting).
     @discardableResult
-    public func rebuild(factory: String, metric: FaissIndex.Metric, trainSample: Int? = nil, log: (String) -> Void) throws -> FaissIndex {
+    public func rebuild(factory: String, metric: FaissIndex.Metric, trainSample: Int? = nil, onDisk: Bool? = nil,
+                        log: (String) -> Void) throws -> FaissIndex {
         var manifest = try manifest()
-        if let trainSample, trainSample != manifest.trainSample, !readOnly {
-            manifest.trainSample = trainSample
+        if !readOnly, trainSample != nil && trainSample != manifest.trainSample || onDisk != nil && onDisk != (manifest.onDisk ?? false) {
+            if let trainSample { manifest.trainSample = trainSample }
+            if let onDisk { manifest.onDisk = onDisk ? true : nil }
             try store.setManifest(manifest)
         }
         let dimension = manifest.model.dimension
@@ -159,6 +168,15 @@ public final class IndexFolder: @unchecked Sendable {
                     try store.readVectors(id..<(id + 1), dimension: dimension, into: buffer.baseAddress! + row * dimension)
                 }
                 try index.train(buffer.baseAddress!, count: sample.count)
+            }
+        }
+        if manifest.onDisk == true {
+            if readOnly || lock == nil {
+                log("note: \(path) cannot be written now: its on-disk lists are rebuilt in memory")
+            } else if factory.contains("IVF") {
+                try index.moveListsToDisk(path: path + "/" + Self.growingListsFile)
+            } else {
+                log("note: --on-disk keeps the inverted lists of IVF indexes in a file; \"\(factory)\" is built in memory")
             }
         }
         try add(to: index, range: 0..<count, dimension: dimension)
@@ -203,7 +221,7 @@ public final class IndexFolder: @unchecked Sendable {
             return result
         }
         let index: FaissIndex
-        do { index = try FaissIndex(contentsOf: faissPath, factory: record.factory) } catch {
+        do { index = try FaissIndex(contentsOf: faissPath, factory: record.factory, mapped: record.dataFile != nil) } catch {
             result.report("\(faissPath): \(error); run `densekit index rebuild`")
             return result
         }
@@ -250,10 +268,14 @@ public final class IndexFolder: @unchecked Sendable {
         guard let (crc, size) = try? CRC32.file(faissPath) else { return "unreadable" }
         guard size == record.fileSize else { return "\(size) bytes, \(record.fileSize) recorded (truncated?)" }
         guard crc == record.crc32 else { return "checksum differs from the recorded one (corrupt or replaced)" }
+        if let dataFile = record.dataFile {
+            let dataPath = path + "/" + dataFile
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: dataPath) else { return "its lists' file \(dataFile) is missing" }
+            guard (attributes[.size] as? Int) == record.dataSize else { return "its lists' file \(dataFile) is \(attributes[.size] as? Int ?? 0) bytes, \(record.dataSize ?? 0) recorded (truncated?)" }
+        }
         return nil
     }
 
-    /// Evenly spaced internal ids, at most 100,000: enough for IVF/PQ training, bounded in memory.
     /// Internal ids of the vectors an index is trained on: `size` of the `count` stored (all of
     /// them when fewer), evenly spaced, so the sample covers the collection and is the same
     /// every time.
@@ -292,17 +314,38 @@ public final class IndexFolder: @unchecked Sendable {
             return
         }
         let temporary = faissPath + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        try index.write(to: temporary)
-        if let handle = FileHandle(forUpdatingAtPath: temporary) {
-            try handle.synchronize()
-            try handle.close()
+        // Lists on disk go to a file of their own under a name never used before, so that the
+        // index file in place always names a whole lists file (a kill between the steps leaves
+        // the old pair, or the new one, recorded) and readers that mapped the old file (a
+        // server) keep reading it until they close it.
+        let dataFile = index.hasListsOnDisk ? "faiss-\(covered)-\(UInt64(Date().timeIntervalSince1970 * 1e6)).ivfdata" : nil
+        if let dataFile {
+            try index.writeOnDisk(to: temporary, dataPath: path + "/" + dataFile)
+        } else {
+            try index.write(to: temporary)
+            if let handle = FileHandle(forUpdatingAtPath: temporary) {
+                try handle.synchronize()
+                try handle.close()
+            }
         }
         let (crc, size) = try CRC32.file(temporary)
         guard rename(temporary, faissPath) == 0 else {
             throw IndexError.invalid("\(faissPath): cannot move the new index into place: \(String(cString: strerror(errno)))")
         }
-        try store.setIndexRecord(IndexRecord(factory: factory, metric: metric, covered: covered, generation: generation, fileSize: size, crc32: crc))
+        var record = IndexRecord(factory: factory, metric: metric, covered: covered, generation: generation, fileSize: size, crc32: crc)
+        if let dataFile {
+            record.dataFile = dataFile
+            record.dataSize = (try? FileManager.default.attributesOfItem(atPath: path + "/" + dataFile)[.size] as? Int) ?? nil
+        }
+        try store.setIndexRecord(record)
+        // Lists files no index names any more.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where name.hasSuffix(".ivfdata") && name != dataFile {
+            try? FileManager.default.removeItem(atPath: path + "/" + name)
+        }
     }
+
+    /// The lists file an on-disk IVF index grows into while vectors are added.
+    static let growingListsFile = "faiss.ivfdata.growing"
 
     private func metric(_ manifest: StoreManifest) throws -> FaissIndex.Metric {
         guard let metric = FaissIndex.Metric(rawValue: manifest.metric) else {

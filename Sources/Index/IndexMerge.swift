@@ -31,9 +31,10 @@ public struct IndexMerge {
     /// - Parameters:
     ///   - factory: the merged FAISS index-factory string (nil: the sources', which must agree).
     ///   - trainSample: vectors the merged index is trained on (nil: the first source's setting).
+    ///   - onDisk: keep the merged IVF index's lists in a file (nil: the first source's setting).
     /// - Throws: `IndexError.invalid` naming the folders: an incomplete build, another model or
     ///   metric, a partial or inconsistent set of shards, factories that differ without `factory`.
-    public init(sources: [IndexFolder], factory: String? = nil, trainSample: Int? = nil, log: (String) -> Void = { _ in }) throws {
+    public init(sources: [IndexFolder], factory: String? = nil, trainSample: Int? = nil, onDisk: Bool? = nil, log: (String) -> Void = { _ in }) throws {
         guard let first = sources.first else { throw IndexError.invalid("index merge needs at least one folder to merge") }
         var manifests: [StoreManifest] = []
         var counts: [Int] = []
@@ -63,6 +64,7 @@ public struct IndexMerge {
         merged.vectorSource = Set(manifests.map(\.vectorSource)).count == 1 ? reference.vectorSource : nil
         merged.mergedFrom = sources.map { URL(fileURLWithPath: $0.path).standardizedFileURL.path }
         merged.trainSample = trainSample ?? reference.trainSample
+        merged.onDisk = onDisk.map { $0 ? true : nil } ?? reference.onDisk
         if manifests.allSatisfy({ $0.lexical == reference.lexical }) {
             merged.lexical = reference.lexical
         } else {

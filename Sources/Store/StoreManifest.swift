@@ -27,6 +27,9 @@ public struct StoreManifest: Codable, Equatable, Sendable {
     /// Vectors a FAISS index that needs training is trained on (`--train-sample`); nil: the
     /// default for its factory (`FaissIndex.defaultTrainingSample`).
     public var trainSample: Int?
+    /// An IVF index keeps its inverted lists in a file beside the index file (`--on-disk`),
+    /// memory-mapped, instead of in memory; nil or false: in memory.
+    public var onDisk: Bool?
 
     /// The manifest of a new store, at the current format version.
     public init(model: ModelIdentity, source: String, sourceFormat: String, factory: String, metric: String) {
@@ -167,6 +170,10 @@ public struct IndexRecord: Codable, Equatable, Sendable {
     public var generation: Int
     public var fileSize: Int
     public var crc32: UInt32
+    /// The inverted lists' file beside the index file (an IVF index built `--on-disk`), and its
+    /// size; nil when the lists are inside the index file.
+    public var dataFile: String?
+    public var dataSize: Int?
 
     /// A record of a saved FAISS file.
     public init(factory: String, metric: String, covered: Int, generation: Int, fileSize: Int, crc32: UInt32) {

@@ -179,6 +179,80 @@ import Testing
         #expect(skipping.status != 0 && skipping.stderr.contains("--shard needs --on-duplicate error"), "\(skipping.stderr)")
     }
 
+    /// An import killed with SIGKILL mid-way and run again ends with the index of an
+    /// uninterrupted import (20,000 random unit vectors, commits of 16 so that it runs long
+    /// enough to be killed).
+    @Test func importKilledWithSIGKILLResumesToTheIdenticalIndex() throws {
+        guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath)"); return }
+        let count = 20_000
+        var generator = SeededGenerator(seed: 9)
+        var vectors = [Float](repeating: 0, count: count * 384)
+        for row in 0..<count {
+            var norm: Float = 0
+            for j in 0..<384 {
+                let x = Float.random(in: -1...1, using: &generator)
+                vectors[row * 384 + j] = x
+                norm += x * x
+            }
+            for j in 0..<384 { vectors[row * 384 + j] /= norm.squareRoot() }
+        }
+        let collection = try CommandRunner.temporaryFile(Array((0..<count).map { "d\($0)\tpassage number \($0)\n" }.joined().utf8), name: "many.tsv")
+        let folder = URL(fileURLWithPath: collection).deletingLastPathComponent().path
+        try NpyMatrixFile.write(vectors, rows: count, columns: 384, to: folder + "/many.npy")
+        func arguments(_ index: String) -> [String] {
+            ["index", "import", "--model", CommandRunner.modelPath, "--index", index, "--collection", collection, "--vectors", folder + "/many.npy",
+             "--commit-every", "16", "--no-bm25", "--quiet"]
+        }
+        #expect(try CommandRunner.run(arguments(folder + "/clean")).status == 0)
+
+        let process = Process()
+        process.executableURL = CommandRunner.executable
+        process.arguments = arguments(folder + "/killed")
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var committed = 0
+        let deadline = Date().addingTimeInterval(120)
+        while committed < 512 && process.isRunning && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+            committed = (try? EmbeddingStore(path: folder + "/killed/store", readOnly: true).count()) ?? 0
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "the import finished before it could be killed")
+        let partial = try EmbeddingStore(path: folder + "/killed/store", readOnly: true).count()
+        #expect(partial >= 512 && partial < count && partial % 16 == 0)
+
+        let resumed = try CommandRunner.run(arguments(folder + "/killed"))
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        func contents(_ path: String) throws -> ([Float], [String?]) {
+            let opened = try EmbeddingStore(path: path + "/store", readOnly: true)
+            var out = [Float](repeating: 0, count: try opened.count() * 384)
+            try out.withUnsafeMutableBufferPointer { try opened.readVectors(0..<count, dimension: 384, into: $0.baseAddress!) }
+            return (out, try opened.passages(internalIds: Array(0..<count), includeText: false).map { $0?.id })
+        }
+        let (cleanVectors, cleanIds) = try contents(folder + "/clean")
+        let (resumedVectors, resumedIds) = try contents(folder + "/killed")
+        #expect(cleanIds.count == count && resumedIds == cleanIds && resumedVectors == cleanVectors && cleanVectors == vectors)
+    }
+
+    /// `--on-disk`: the lists file sits beside the index file, and FAISS's messages about it
+    /// stay out of standard output (the summary line alone; search's JSON parses).
+    @Test func listsOnDiskKeepStandardOutputClean() throws {
+        guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath)"); return }
+        let collection = try corpus(100)
+        let folder = URL(fileURLWithPath: collection).deletingLastPathComponent().path
+        let built = try build(folder + "/ondisk", collection, ["--factory", "IVF4,Flat", "--on-disk"])
+        #expect(built.status == 0 && built.stdout.split(separator: "\n").count == 1, "\(built.stdout)\(built.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/ondisk").filter { $0.hasSuffix(".ivfdata") }.count == 1)
+        let plain = try build(folder + "/plain", collection, ["--factory", "IVF4,Flat"])
+        #expect(plain.status == 0)
+        for mmap in [[], ["--mmap"]] {
+            let query = "library for image formats"
+            #expect(try searchJSON(folder + "/ondisk", query, ["--nprobe", "4"] + mmap).ids == searchJSON(folder + "/plain", query, ["--nprobe", "4"]).ids)
+        }
+    }
+
     @Test func truncatedFaissFileIsRebuiltWithAWarningAndSearchStillWorks() throws {
         guard CommandRunner.modelAvailable else { Issue.record("model missing at \(CommandRunner.modelPath)"); return }
         let collection = try corpus(120)

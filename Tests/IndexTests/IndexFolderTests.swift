@@ -214,6 +214,45 @@ import Testing
         }
     }
 
+    /// `--on-disk`: an IVF index's lists go to a file of their own beside the index file, are
+    /// searched memory-mapped like the in-memory index, checked like the index file, and
+    /// replaced whole by a rebuild (the old file removed).
+    @Test func listsOnDiskSearchAlikeAndAreRebuiltWhole() throws {
+        let f = try fixture()
+        _ = try f.builder.build(next: reader(Self.passages))
+        let queries = ["the cat sat", "big red dog ran", "mat"]
+        let knobs = SearchKnobs(nprobe: 2)
+        try f.folder.rebuild(factory: "IVF4,Flat", metric: .innerProduct, log: { _ in })
+        let inMemory = try Searcher(folder: f.folder, log: { _ in }).search(queries, k: 10, knobs: knobs)
+        func listFiles() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: f.folder.path).filter { $0.contains("ivfdata") }.sorted() }
+        #expect(try listFiles().isEmpty)
+
+        let built = try f.folder.rebuild(factory: "IVF4,Flat", metric: .innerProduct, onDisk: true, log: { if !$0.hasPrefix("training") { Issue.record("unexpected: \($0)") } })
+        #expect(built.hasListsOnDisk && !built.isMapped)
+        #expect(try built.search([Float](repeating: 0.2, count: 24), count: 1, k: 3, knobs: knobs).ids.count == 3)
+        let record = try #require(try f.folder.store.indexRecord())
+        #expect(try listFiles() == [record.dataFile ?? "?"] && record.dataSize ?? 0 > 0 && f.folder.manifest().onDisk == true)
+        let searcher = try Searcher(folder: f.folder, log: { Issue.record("unexpected: \($0)") })
+        #expect(searcher.index.isMapped)
+        #expect(try searcher.search(queries, k: 10, knobs: knobs) == inMemory)
+        #expect(try f.folder.verify().problemCount == 0)
+
+        // A lists file cut short is found, and the index rebuilt (on disk again).
+        let dataPath = f.folder.path + "/" + (record.dataFile ?? "")
+        let data = try Data(contentsOf: URL(fileURLWithPath: dataPath))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: dataPath))
+        var logs: [String] = []
+        let repaired = try f.folder.openVectorIndex(log: { logs.append($0) })
+        #expect(logs.contains { $0.contains("is \(data.count / 2) bytes, \(data.count) recorded") }, "\(logs)")
+        #expect(repaired.hasListsOnDisk && repaired.count == 150)
+        #expect(try listFiles().count == 1 && Searcher(folder: f.folder, log: { _ in }).search(queries, k: 10, knobs: knobs) == inMemory)
+
+        // Back in memory: the lists file goes.
+        try f.folder.rebuild(factory: "IVF4,Flat", metric: .innerProduct, onDisk: false, log: { _ in })
+        #expect(try listFiles().isEmpty && f.folder.store.indexRecord()?.dataFile == nil)
+        #expect(try Searcher(folder: f.folder, log: { _ in }).search(queries, k: 10, knobs: knobs) == inMemory)
+    }
+
     @Test func anotherModelIsRefusedForBuildingAndSearching() throws {
         let f = try fixture()
         _ = try f.builder.build(next: reader(Self.passages))

@@ -90,6 +90,11 @@ extern "C" int cfaiss_index_add_with_ids(cfaiss_index_t *handle, int64_t n, int6
         cfaiss::check_vectors(index, n, dimension, x);
         cfaiss::require(n == 0 || ids != nullptr, "ids buffer is NULL");
         if (!handle->faiss_hnsw && cfaiss::hnsw_add_with_ids(index, n, x, ids)) return CFAISS_OK;
+        if (cfaiss::lists_on_disk(index)) {
+            cfaiss::quiet_stdout quiet; // the list file's growth is announced on stdout
+            index.add_with_ids(n, x, ids);
+            return CFAISS_OK;
+        }
         index.add_with_ids(n, x, ids);
         return CFAISS_OK;
     });

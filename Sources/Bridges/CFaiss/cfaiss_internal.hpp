@@ -6,9 +6,12 @@
 #include <faiss/Index.h>
 #include <faiss/impl/FaissException.h>
 
+#include <cstdio>
+#include <fcntl.h>
 #include <memory>
 #include <new>
 #include <stdexcept>
+#include <unistd.h>
 
 struct cfaiss_index {
     std::unique_ptr<faiss::Index> index;
@@ -55,6 +58,33 @@ int guarded(const char *function, Body &&body) noexcept {
         return CFAISS_ERR_UNKNOWN;
     }
 }
+
+// FAISS's on-disk inverted lists print to standard output ("resizing FILE to N bytes" as a
+// list file grows; the data file's new name when it is looked up beside the index file), where
+// densekit writes results. While one of these lives, file descriptor 1 points at /dev/null.
+// Process-wide: only for calls that print nothing of densekit's own.
+struct quiet_stdout {
+    int saved = -1;
+    quiet_stdout() {
+        fflush(stdout);
+        saved = dup(1);
+        const int null = open("/dev/null", O_WRONLY);
+        if (saved >= 0 && null >= 0) dup2(null, 1);
+        if (null >= 0) close(null);
+    }
+    ~quiet_stdout() {
+        fflush(stdout);
+        if (saved >= 0) {
+            dup2(saved, 1);
+            close(saved);
+        }
+    }
+    quiet_stdout(const quiet_stdout &) = delete;
+    quiet_stdout &operator=(const quiet_stdout &) = delete;
+};
+
+// Whether the index's inverted lists live in a file (FAISS's OnDiskInvertedLists).
+bool lists_on_disk(const faiss::Index &index);
 
 inline void require(bool condition, const char *message) {
     if (!condition) throw invalid_argument(message);

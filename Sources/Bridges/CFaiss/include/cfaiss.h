@@ -121,6 +121,20 @@ int cfaiss_index_read_mapped(const char *path, cfaiss_index_t **out);
 // 1 when the index's inverted lists are memory-mapped read-only (cfaiss_index_read_mapped on an IVF index).
 int cfaiss_index_is_mapped(const cfaiss_index_t *index);
 
+// 1 when the index's inverted lists live in a file (FAISS's OnDiskInvertedLists: built on disk, or mapped).
+int cfaiss_index_lists_on_disk(const cfaiss_index_t *index);
+
+// Moves an empty, trained IVF index's inverted lists into a new file at path (FAISS's
+// OnDiskInvertedLists), so that added vectors live in that file's memory map. CFAISS_ERR_UNSUPPORTED
+// for other index types.
+int cfaiss_index_lists_to_disk(cfaiss_index_t *index, const char *path);
+
+// Writes an index whose lists are on disk (after cfaiss_index_lists_to_disk and adds): the lists
+// compacted into data_path, then the index file at index_path (which names data_path; read it
+// back with cfaiss_index_read_mapped, which looks for the data file beside the index file).
+// Both files are synced; the growing lists' file is deleted. The index must not be empty.
+int cfaiss_index_write_on_disk(cfaiss_index_t *index, const char *index_path, const char *data_path);
+
 // --- Distance kernels -----------------------------------------------------------------------
 
 // How an HNSW or flat index computes distances on its float vectors. Debian's FAISS is built
