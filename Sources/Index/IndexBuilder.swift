@@ -153,12 +153,14 @@ public struct IndexBuilder {
         // Passages read so far (those an earlier run stored included): the next one's ordinal.
         var ordinal = 0
         var batchOrdinals: [Int] = []
-        func commit() throws {
+        /// Stores the batch with the progress: lines up to `line` read (for a shard, lines of
+        /// other shards after the batch's last passage too: the checksum covers them).
+        func commit(through line: Int) throws {
             guard !batch.isEmpty else { return }
             let start = DispatchTime.now().uptimeNanoseconds
             let values = try vectors.vectors(for: batch, ordinals: batchOrdinals, sourcePath: sourcePath)
             let encoded = DispatchTime.now().uptimeNanoseconds
-            state.linesConsumed = batch[batch.count - 1].line
+            state.linesConsumed = line
             state.recordsConsumed += batch.count
             state.skippedBadLines = skippedBefore + skippedBadLines()
             let records = batch.map { (id: $0.id, text: $0.text, origin: "\(sourcePath):\($0.line)") }
@@ -203,12 +205,12 @@ public struct IndexBuilder {
             batchOrdinals.append(ordinal - 1)
             if batch.count >= options.commitEvery {
                 state.sourceChecksum = checksum
-                try commit()
+                try commit(through: passage.line)
             }
         }
         if !prefixChecked { try checkPrefix() }
         state.sourceChecksum = checksum
-        try commit()
+        try commit(through: lastLine)
         try vectors.finish(passages: ordinal, sourcePath: sourcePath)
         guard try store.count() > 0 else {
             if let shard = options.shard {

@@ -125,6 +125,40 @@ import Testing
         #expect { try IndexMerge(sources: readOnly([build(Array(Self.passages.prefix(10)))])).run(into: merged) } throws: { "\($0)".contains("already holds another index") }
     }
 
+    /// Vectors from the encoder, but the build dies once when the collection has been read
+    /// (after the last batch is stored, before the build is marked complete).
+    final class DiesAtTheEnd: PassageVectorSource {
+        let encoded: EncodedPassages
+        var died = false
+        init(_ encoder: SentenceEncoder) { encoded = EncodedPassages(encoder: encoder, options: EncodeOptions()) }
+        var dimension: Int { encoded.dimension }
+        func vectors(for passages: [SourcePassage], ordinals: [Int], sourcePath: String) throws -> [Float] {
+            encoded.vectors(for: passages, ordinals: ordinals, sourcePath: sourcePath)
+        }
+        func finish(passages: Int, sourcePath: String) throws {
+            if !died {
+                died = true
+                throw CancellationError()
+            }
+        }
+    }
+
+    /// A shard whose last passage is not the collection's last line, killed after its last
+    /// commit, resumes (the lines after its last passage were read and checksummed too).
+    @Test func aShardKilledAfterItsLastCommitResumes() throws {
+        let encoder = try SentenceEncoder.load(directory: Self.model)
+        let folder = try IndexFolder(path: TinyModel.temporaryFolder().path, create: true)
+        var options = IndexBuilder.Options()
+        options.commitEvery = 8
+        options.shard = ShardSpec(index: 2, count: 4, blockSize: 16)  // blocks 2 and 6: its last passage is on line 112 of 150
+        let builder = IndexBuilder(folder: folder, vectors: DiesAtTheEnd(encoder), options: options)
+        try builder.prepare(source: "/corpus.tsv", format: "msmarco", model: encoder.identity())
+        #expect(throws: CancellationError.self) { try builder.build(next: IndexFolderTests().reader(Self.passages)) }
+        #expect(try folder.store.count() == 32 && !folder.store.progress().complete)
+        _ = try builder.build(next: IndexFolderTests().reader(Self.passages))
+        #expect(try folder.store.progress().complete && folder.store.count() == 32)
+    }
+
     @Test func wholeFoldersAreConcatenatedInTheOrderGiven() throws {
         let first = try build(Array(Self.passages.prefix(100)))
         let second = try build(Array(Self.passages.suffix(50)))
