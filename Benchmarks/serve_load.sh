@@ -10,7 +10,8 @@
 # keep-alive connection per client thread), and the same concurrencies from wrk (a C client,
 # Benchmarks/serve_load.lua, for WRK_SECONDS each, default 20), whose own CPU use is small: both
 # clients run on the same 2 cores as the server. Goals (issue 14): at 32, >= 0.8x the batch CLI's queries/s with p99 <= 100 ms; at 1,
-# p50 within 1 ms of the one-at-a-time latency. Appends to Benchmarks/results/serve-load-DATE.json
+# p50 within 1 ms of the one-at-a-time latency. SERVE_ARGS: more `densekit serve` options (for
+# A/B runs; named in the rows). Appends to Benchmarks/results/serve-load-DATE.json
 # (rendered to its .md by Benchmarks/results.py).
 set -euo pipefail
 corpus="$(realpath "${1:?usage: $0 PATH/TO/debian-pkg [N]}")"
@@ -41,14 +42,16 @@ for batch in 256 1; do
         "$( [ "$batch" = 1 ] && python3 -c "print('%.2f' % (1000 * $seconds / $n))" || echo -)" - 0 \
         "densekit search --index $index --queries Q -k 10 --batch-size $batch -o /dev/null"
 done
-start_serve "$out/serve-load.log" --index "$index"
+read -r -a serve_args <<< "${SERVE_ARGS:-}"
+served="serve${SERVE_ARGS:+ $SERVE_ARGS}"
+start_serve "$out/serve-load.log" --index "$index" "${serve_args[@]}"
 trap 'kill -TERM $server 2> /dev/null || true' EXIT
 # A short warm-up, not counted.
 python3 Benchmarks/serve_load.py --port "$port" --queries "$queries" --concurrency 4 --requests 200 > /dev/null
 for c in 1 8 32; do
     json="$(python3 Benchmarks/serve_load.py --port "$port" --queries "$queries" --concurrency "$c" --requests "$n")"
     get() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$json" "$1"; }
-    row "serve" "$c" "$(get requests)" "$(get queries_per_s)" "$(get p50_ms)" "$(get p99_ms)" "$(get errors)" \
+    row "$served" "$c" "$(get requests)" "$(get queries_per_s)" "$(get p50_ms)" "$(get p99_ms)" "$(get errors)" \
         "python3 Benchmarks/serve_load.py --port PORT --queries Q --concurrency $c --requests $n"
 done
 # wrk: the same requests from a client that costs the server little CPU.
@@ -57,6 +60,6 @@ for c in 1 8 32; do
     threads=$([ "$c" = 1 ] && echo 1 || echo 2)  # wrk needs a connection per thread
     json="$(wrk -t "$threads" -c "$c" -d "${WRK_SECONDS:-20}s" -s Benchmarks/serve_load.lua "http://127.0.0.1:$port" -- "$queries" | tail -n 1)"
     get() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$json" "$1"; }
-    row "serve (wrk client)" "$c" "$(get requests)" "$(get queries_per_second)" "$(get p50_ms)" "$(get p99_ms)" "$(get errors)" \
+    row "$served (wrk client)" "$c" "$(get requests)" "$(get queries_per_second)" "$(get p50_ms)" "$(get p99_ms)" "$(get errors)" \
         "wrk -t$threads -c $c -d ${WRK_SECONDS:-20}s -s Benchmarks/serve_load.lua URL -- Q"
 done

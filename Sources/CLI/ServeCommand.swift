@@ -36,6 +36,8 @@ struct Serve: ParsableCommand {
     var maxQueries = SearchService.Limits().maxItems
     @Option(name: .long, help: "Longest wait, in milliseconds, for other requests to share an encoder batch (0: none; requests that arrive while one runs still share the next).")
     var maxWaitMs = 0.0
+    @Option(name: .long, help: "Wait, in milliseconds (at least --max-wait-ms), of a batch's first request when the batch before held several: concurrent clients answered together come back together (0, the default: --max-wait-ms only).")
+    var busyWaitMs = 0.0
     @Option(name: .long, help: "Most (query, passage) pairs one request may have reranked.")
     var maxRerankPairs = SearchService.Limits().maxRerankPairs
     @Option(name: .long, help: "Seconds a request's work may wait behind others' before it is answered 503.")
@@ -49,6 +51,7 @@ struct Serve: ParsableCommand {
         guard maxBody >= 1_024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
         guard maxQueries >= 1 else { throw ValidationError("--max-queries must be positive") }
         guard maxWaitMs.isFinite, (0...1_000).contains(maxWaitMs) else { throw ValidationError("--max-wait-ms must be between 0 and 1000") }
+        guard busyWaitMs.isFinite, (0...1_000).contains(busyWaitMs) else { throw ValidationError("--busy-wait-ms must be between 0 and 1000") }
         guard maxRerankPairs >= 1 else { throw ValidationError("--max-rerank-pairs must be positive") }
         guard timeout.isFinite, timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be a positive number of seconds") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
@@ -65,7 +68,7 @@ struct Serve: ParsableCommand {
         limits.maxRerankPairs = maxRerankPairs
         limits.queueTimeout = .milliseconds(Int64(timeout * 1_000))
         let service = try SearchService(index: index, rerank: rerank, threads: threads ?? EncodeOptions.defaultThreads,
-                                        maxWait: .microseconds(Int64(maxWaitMs * 1_000)), limits: limits, log: { warn($0) })
+                                        maxWait: .microseconds(Int64(maxWaitMs * 1_000)), busyWait: .microseconds(Int64(busyWaitMs * 1_000)), limits: limits, log: { warn($0) })
         let host = host, port = port, maxBody = maxBody
         let outcome = BlockingTask {
             try await Server.run(service: service, host: host, port: port, maxBody: maxBody) { bound in

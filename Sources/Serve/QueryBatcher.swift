@@ -11,7 +11,9 @@ import Foundation
 ///
 /// One encoder call runs at a time (on `queue`, off the server's event loops); its workers use
 /// every core. A request waits at most `maxWait` for company before its batch starts, plus the
-/// batches ahead of it. Each request's results are exactly what it would get alone: the
+/// batches ahead of it; after a batch of several requests, the next batch's first request may
+/// wait `busyWait` (0 by default) for the others of that batch, which come back together.
+/// Each request's results are exactly what it would get alone: the
 /// encoder's per-sequence result does not depend on its batch companions beyond float
 /// rounding, and knobs are per FAISS call (`SearchKnobs`), never set on the shared index.
 public final class QueryBatcher: @unchecked Sendable {
@@ -29,41 +31,52 @@ public final class QueryBatcher: @unchecked Sendable {
     public let encode: EncodeOptions
     /// The longest a request waits for others before its batch starts.
     public let maxWait: Duration
+    /// The wait (at least `maxWait`) of a batch's first request when the batch before held
+    /// several requests: clients are concurrent, and those answered together come back
+    /// together. Without it the first to come back starts a batch of one or two, and the
+    /// others wait behind it; a lone client (batches of one) never waits.
+    public let busyWait: Duration
     /// Most texts embedded in one encoder call.
     public let maxBatch: Int
     private let queue = DispatchQueue(label: "densekit.serve.batcher")
     private let lock = NSLock()
     private var pending: [Pending] = []
     private var scheduled = false
+    /// Requests in the last batch taken.
+    private var lastBatchRequests = 0
     /// Batches run and texts embedded so far (for tests and /v1/index).
     private var counts = (batches: 0, texts: 0)
 
     /// The longest a request may wait before its batch starts; past it, a 503 (`ServeError.busy`).
     public let timeout: Duration
 
-    public init(searcher: Searcher, encode: EncodeOptions, maxWait: Duration = .zero, maxBatch: Int = 256, timeout: Duration = .seconds(60)) {
+    public init(searcher: Searcher, encode: EncodeOptions, maxWait: Duration = .zero, busyWait: Duration = .zero, maxBatch: Int = 256,
+                timeout: Duration = .seconds(60)) {
         self.searcher = searcher
         self.encode = encode
         self.maxWait = maxWait
+        self.busyWait = max(maxWait, busyWait)
         self.maxBatch = max(1, maxBatch)
         self.timeout = timeout
     }
 
-    /// Encoder calls so far, and the texts they embedded.
-    public var statistics: (batches: Int, texts: Int) { lock.withLock { counts } }
+    /// Encoder calls so far, the texts they embedded, and the requests in the last batch taken.
+    public var statistics: (batches: Int, texts: Int, lastBatchRequests: Int) {
+        lock.withLock { (counts.batches, counts.texts, lastBatchRequests) }
+    }
 
     /// The `k` best hits for each text, as `Searcher.search` gives them.
     public func search(_ texts: [String], k: Int, knobs: SearchKnobs, includeText: Bool) async throws -> [[Hit]] {
         guard !texts.isEmpty else { return [] }
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[[Hit]], Error>, Never>) in
-            let startNow: Bool = lock.withLock {
+            let startAfter: Duration? = lock.withLock {
                 pending.append(Pending(texts: texts, k: k, knobs: knobs, includeText: includeText, deadline: .now + timeout, continuation: continuation))
-                guard !scheduled else { return false }
+                guard !scheduled else { return nil }
                 scheduled = true
-                return true
+                return lastBatchRequests > 1 ? busyWait : maxWait
             }
-            if startNow {
-                let wait = Double(maxWait.components.attoseconds) / 1e18 + Double(maxWait.components.seconds)
+            if let startAfter {
+                let wait = Double(startAfter.components.attoseconds) / 1e18 + Double(startAfter.components.seconds)
                 queue.asyncAfter(deadline: .now() + wait) { self.drain() }
             }
         }
@@ -79,7 +92,7 @@ public final class QueryBatcher: @unchecked Sendable {
                     taken.append(pending.removeFirst())
                     texts += next.texts.count
                 }
-                if taken.isEmpty { scheduled = false }
+                if taken.isEmpty { scheduled = false } else { lastBatchRequests = taken.count }
                 return taken
             }
             guard !batch.isEmpty else { return }

@@ -46,14 +46,14 @@ public final class SearchService: @unchecked Sendable {
     private let embedQueue = DispatchQueue(label: "densekit.serve.embed")
 
     /// Opens `index` read-only (and its model), and the cross-encoder at `rerank` if given.
-    public init(index: String, rerank: String?, threads: Int, maxWait: Duration = .zero, rerankDepth: Int = 100,
+    public init(index: String, rerank: String?, threads: Int, maxWait: Duration = .zero, busyWait: Duration = .zero, rerankDepth: Int = 100,
                 limits: Limits = Limits(), log: (String) -> Void) throws {
         folder = try IndexFolder(path: index, access: .readOnly)
         encode = EncodeOptions(batchSize: 64, threads: threads)
         let searcher = try Searcher(folder: folder, log: log)
         FaissIndex.setThreads(threads)
         FaissIndex.setBLASThreshold(2)
-        batcher = QueryBatcher(searcher: searcher, encode: encode, maxWait: maxWait, timeout: limits.queueTimeout)
+        batcher = QueryBatcher(searcher: searcher, encode: encode, maxWait: maxWait, busyWait: busyWait, timeout: limits.queueTimeout)
         lexical = try folder.manifest().lexical == nil ? nil : LexicalSearcher(folder: folder, log: log)
         reranker = try rerank.map { try ModelFolder(URL(fileURLWithPath: $0)).loadCrossEncoder() }
         self.limits = limits

@@ -84,6 +84,45 @@ import Testing
         #expect(after.batches - before.batches < 24, "24 concurrent requests should share encoder batches")
     }
 
+    /// Two requests 200 ms apart: with a busy wait after a batch of several requests they share
+    /// one batch (the second arrives while the first waits); a lone client's requests (the
+    /// batch before held one) and a batcher without a busy wait start at once, one batch each.
+    @Test func afterABatchOfSeveralTheNextWaitsForItsCompanions() async throws {
+        let searcher = Self.service.batcher.searcher
+        func batcher(busyWait: Duration) -> QueryBatcher {
+            QueryBatcher(searcher: searcher, encode: EncodeOptions(batchSize: 64, threads: 1), maxWait: .zero, busyWait: busyWait)
+        }
+        func one(_ batcher: QueryBatcher, _ query: String) async throws { _ = try await batcher.search([query], k: 3, knobs: SearchKnobs(), includeText: false) }
+        /// Batches taken by two requests sent 200 ms apart.
+        func twoApart(_ batcher: QueryBatcher) async throws -> Int {
+            let before = batcher.statistics.batches
+            async let first: Void = one(batcher, "the cat sat")
+            try await Task.sleep(for: .milliseconds(200))
+            try await one(batcher, "big red dog")
+            try await first
+            return batcher.statistics.batches - before
+        }
+        /// Concurrent requests until a batch takes several (almost always the first try).
+        func batchOfSeveral(_ batcher: QueryBatcher) async throws {
+            for _ in 0..<20 where batcher.statistics.lastBatchRequests < 2 {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for query in Self.queries { group.addTask { try await one(batcher, query) } }
+                    try await group.waitForAll()
+                }
+            }
+            try #require(batcher.statistics.lastBatchRequests >= 2)
+        }
+        let busy = batcher(busyWait: .seconds(3))
+        try await one(busy, "cat")
+        #expect(busy.statistics.lastBatchRequests == 1)
+        #expect(try await twoApart(busy) == 2, "after a batch of one, a request starts at once")
+        try await batchOfSeveral(busy)
+        #expect(try await twoApart(busy) == 1, "after a batch of several, a request waits for its companions")
+        let eager = batcher(busyWait: .zero)
+        try await batchOfSeveral(eager)
+        #expect(try await twoApart(eager) == 2, "without a busy wait every batch starts at once")
+    }
+
     @Test func manyQueriesAndFieldsAnswerInTheCLIsShape() async throws {
         let body = try JSONSerialization.data(withJSONObject: ["queries": Array(Self.queries.prefix(3)), "k": 2, "fields": ["id", "score"]])
         let answer = try #require(try object(await Self.service.search(body: body)) as? [[String: Any]])
