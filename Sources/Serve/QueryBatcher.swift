@@ -65,6 +65,11 @@ public final class QueryBatcher: @unchecked Sendable {
         lock.withLock { (counts.batches, counts.texts, lastBatchRequests) }
     }
 
+    /// How long the next batch's first request would wait for company: `busyWait` after a
+    /// batch of several requests, else `maxWait`.
+    public var nextStartDelay: Duration { lock.withLock { startDelayLocked } }
+    private var startDelayLocked: Duration { lastBatchRequests > 1 ? busyWait : maxWait }
+
     /// The `k` best hits for each text, as `Searcher.search` gives them.
     public func search(_ texts: [String], k: Int, knobs: SearchKnobs, includeText: Bool) async throws -> [[Hit]] {
         guard !texts.isEmpty else { return [] }
@@ -73,7 +78,7 @@ public final class QueryBatcher: @unchecked Sendable {
                 pending.append(Pending(texts: texts, k: k, knobs: knobs, includeText: includeText, deadline: .now + timeout, continuation: continuation))
                 guard !scheduled else { return nil }
                 scheduled = true
-                return lastBatchRequests > 1 ? busyWait : maxWait
+                return startDelayLocked
             }
             if let startAfter {
                 let wait = Double(startAfter.components.attoseconds) / 1e18 + Double(startAfter.components.seconds)
