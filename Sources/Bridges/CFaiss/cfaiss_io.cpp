@@ -86,6 +86,7 @@ extern "C" int cfaiss_index_lists_to_disk(cfaiss_index_t *handle, const char *pa
         if (ivf == nullptr) throw cfaiss::unsupported("inverted lists on disk need an IVF index");
         cfaiss::require(ivf->is_trained && index.ntotal == 0, "the index must be trained and empty");
         auto *lists = new faiss::OnDiskInvertedLists(ivf->nlist, ivf->code_size, path);
+        lists->prefetch_nthread = 0; // no background reader threads (see cfaiss_index_read_mapped)
         ivf->replace_invlists(lists, /*own=*/true);
         return CFAISS_OK;
     });
@@ -109,6 +110,7 @@ extern "C" int cfaiss_index_write_on_disk(cfaiss_index_t *handle, const char *in
         auto *compact = new faiss::OnDiskInvertedLists(ivf->nlist, ivf->code_size, data_path);
         compact->merge_from_1(growing);
         compact->slots.clear();
+        compact->prefetch_nthread = 0;
         if (compact->ptr != nullptr && msync(compact->ptr, compact->totsize, MS_SYNC) != 0) {
             delete compact;
             throw std::runtime_error(std::string("msync ") + data_path + " failed");
