@@ -104,6 +104,9 @@ public final class Trainer<Task: TrainingTask> {
     /// - Throws: `TrainingError.diverged` when the loss or gradient norm is not finite.
     public func train(progress: (StepReport) throws -> Void = { _ in }, evaluate: ((Task.Model) throws -> Evaluation)? = nil,
                       evaluateFirst: Bool = false, log: (String) -> Void = { _ in }) throws {
+        do { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) } catch {
+            throw TrainingError.checkpoint("\(output.path): cannot create the output folder (\(error.localizedDescription))")
+        }
         let trainingLog = try TrainingLog(folder: output, continuingAt: step)
         self.trainingLog = trainingLog
         func evaluateNow(_ label: String) throws {
@@ -135,6 +138,7 @@ public final class Trainer<Task: TrainingTask> {
                 defer { clock = now }
                 return Double(now - clock) / 1e9
             }
+            let trainedModel = task.trainedModelName(atStep: step)
             let (value, timings) = try gradient.withUnsafeMutableBufferPointer { buffer in
                 try task.step(step, gradient: buffer.baseAddress!)
             }
@@ -166,7 +170,7 @@ public final class Trainer<Task: TrainingTask> {
             losses.append(value)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - stepStarted) / 1e9
             try trainingLog.append(TrainingLog.Record(step: step, loss: value, lr: rate, gradNorm: clip.norm, seconds: seconds,
-                                                      itemsPerSecond: Double(task.examplesPerStep) / max(seconds, 1e-9)))
+                                                      itemsPerSecond: Double(task.examplesPerStep) / max(seconds, 1e-9), model: trainedModel))
             try progress(StepReport(step: step, totalSteps: loop.totalSteps, loss: value, gradientNorm: clip.norm, learningRate: rate,
                                     seconds: seconds, examplesPerStep: task.examplesPerStep, phases: phases))
             if (loop.checkpointEvery > 0 && step % loop.checkpointEvery == 0) || task.checkpoints(afterSteps: step), step < lastStep, !overBudget() {

@@ -25,6 +25,20 @@ import Testing
         return try JSONDecoder().decode(Row.self, from: Data(result.stdout.utf8)).embedding
     }
 
+    /// `bench train` times steps in a scratch folder it makes and removes: one JSON line with
+    /// the step's seconds and its phases, nothing left behind.
+    @Test func benchTrainReportsTimedStepsAndPhases() throws {
+        let (collection, queries, qrels) = try corpus()
+        let base = try TinyModel.writeFolder(at: TinyModel.temporaryFolder()).path
+        let run = try CommandRunner.run(["bench", "train", "--model", base, "--collection", collection, "--queries", queries, "--qrels", qrels,
+                                         "--batch-size", "4", "--steps", "2", "--threads", "1"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let result = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        #expect(result?["steps"] as? Int == 2 && (result?["pairs_per_second"] as? Double).map { $0 > 0 } == true, "\(run.stdout)")
+        let phases = result?["phase_seconds_per_step"] as? [String: Double]
+        #expect(Set(phases?.keys.map { $0 } ?? []) == ["tokenize", "forward", "loss", "backward", "gradient_sum", "clipping", "optimizer"], "\(run.stdout)")
+    }
+
     /// Two towers trained apart make one model for index build and search: passages through the
     /// passage tower, queries through the query tower (the search score is the dot product of
     /// the two towers' embeddings); a single tower is not taken for the pair.
