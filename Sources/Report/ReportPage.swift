@@ -105,8 +105,15 @@ public enum ReportPage {
 
     static func trainingSection(_ logs: [RetrievalReport.NamedLog]) -> String {
         var out = "<section id=\"training\"><h2>Training</h2>"
-        let steps = logs.map { ($0.name, $0.value.filter { !$0.isEvaluation }) }
-        let longest = steps.map(\.1.count).max() ?? 0
+        // One curve per log and model: a run that trains two models in turn (AR2) logs each
+        // step's model, and their losses are on different scales.
+        let steps = logs.flatMap { log in
+            let records = log.value.filter { !$0.isEvaluation }
+            return Set(records.map { $0.model ?? "" }).sorted().map { model in
+                (name: model.isEmpty ? log.name : "\(log.name) (\(model))", records: records.filter { ($0.model ?? "") == model })
+            }
+        }
+        let longest = steps.map(\.records.count).max() ?? 0
         let window = max(1, longest / 50)
         let loss = LineChart(figure: "loss", xLabel: "step", yLabel: window > 1 ? "training loss (mean of \(window) steps)" : "training loss",
                              series: steps.map { name, records in

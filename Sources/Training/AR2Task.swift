@@ -89,6 +89,10 @@ public final class AR2Task: TrainingTask {
         return retriever.towers.map { _ in !rankerTrains } + [rankerTrains]
     }
 
+    public func trainedModelName(atStep index: Int) -> String? {
+        options.stage(atStep: index).trainsRanker ? "ranker" : "retriever"
+    }
+
     /// Each model's linear schedule with 10% warm-up over its own steps of the cycles; the
     /// ranker's warm-up, when there is one, first has its own.
     public func schedules(loop: LoopOptions) -> [PhasedSchedule]? {

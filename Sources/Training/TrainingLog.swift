@@ -5,8 +5,8 @@ import Foundation
 ///
 ///     {"grad_norm":0.52,"items_per_second":25.1,"loss":1.43,"lr":2e-05,"seconds":1.27,"step":12}
 ///
-/// or an evaluation of the model as it was after `step` steps (step 0: before training), with
-/// `model` naming which model when a run trains two (AR2's "retriever" and "ranker"):
+/// or an evaluation of the model as it was after `step` steps (step 0: before training); both
+/// kinds carry `model`, naming which model, when a run trains two (AR2's "retriever" and "ranker"):
 ///
 ///     {"evaluation":{"MRR@10":0.5599,"R@10":0.7703},"step":100}
 ///
@@ -35,9 +35,10 @@ public final class TrainingLog {
             case gradNorm = "grad_norm", itemsPerSecond = "items_per_second"
         }
 
-        /// A step's figures.
-        public init(step: Int, loss: Float, lr: Float, gradNorm: Float, seconds: Double, itemsPerSecond: Double) {
+        /// A step's figures; `model` names the model the step trained when the run trains two.
+        public init(step: Int, loss: Float, lr: Float, gradNorm: Float, seconds: Double, itemsPerSecond: Double, model: String? = nil) {
             self.step = step
+            self.model = model
             self.loss = loss
             self.lr = lr
             self.gradNorm = gradNorm

@@ -41,6 +41,10 @@ public protocol TrainingTask: AnyObject {
     /// untouched), as AR2 freezes its ranker while the retriever trains and the other way round.
     /// The task writes zeros over a frozen vector's part of the gradient.
     func trainedVectors(atStep index: Int) -> [Bool]?
+    /// The name of the model step `index` trains when a task trains two models in turn (AR2's
+    /// "retriever" and "ranker"), written on the step's line of `train.jsonl` so each model's
+    /// loss is a curve of its own; nil when one model trains.
+    func trainedModelName(atStep index: Int) -> String?
     /// Each vector's learning-rate schedule, read at that vector's own update count (nil: the
     /// loop's schedule for every vector; when every vector trains every step, its update count
     /// is the step).
@@ -52,6 +56,7 @@ public protocol TrainingTask: AnyObject {
 
 extension TrainingTask {
     public func trainedVectors(atStep index: Int) -> [Bool]? { nil }
+    public func trainedModelName(atStep index: Int) -> String? { nil }
     public func schedules(loop: LoopOptions) -> [PhasedSchedule]? { nil }
     public func checkpoints(afterSteps steps: Int) -> Bool { false }
 }

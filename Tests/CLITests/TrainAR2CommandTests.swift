@@ -87,6 +87,8 @@ import Testing
         // train.jsonl: 7 steps, and each evaluation once per model.
         let log = try TrainingLog.read(URL(fileURLWithPath: out + "/" + TrainingLog.fileName))
         #expect(log.filter { !$0.isEvaluation }.map(\.step) == Array(1...7))
+        // Each step names the model it trained: the warm-up, then per cycle 1 ranker and 2 retriever steps.
+        #expect(log.filter { !$0.isEvaluation }.map(\.model) == ["ranker", "ranker", "retriever", "retriever", "ranker", "retriever", "retriever"])
         let scored = log.filter(\.isEvaluation)
         #expect(scored.map(\.step) == [0, 0, 4, 4, 7, 7] && scored.map(\.model) == Array(repeating: ["retriever", "ranker"], count: 3).flatMap { $0 })
         // (JSONSerialization may read the last bit of a double differently from JSONDecoder.)

@@ -81,6 +81,24 @@ struct ReportPageTests {
         #expect(one.notes.isEmpty)
     }
 
+    /// A run that trains two models in turn (AR2) names each step's model: each model's loss,
+    /// learning rate and dev score is a line of its own.
+    @Test func aLogOfTwoModelsDrawsALinePerModel() throws {
+        let records = (1...40).map { step in
+            TrainingLog.Record(step: step, loss: step % 4 == 0 ? 0.7 : 2.5, lr: 1e-5, gradNorm: 1, seconds: 0.1, itemsPerSecond: 8,
+                               model: step % 4 == 0 ? "ranker" : "retriever")
+        } + ["retriever", "ranker"].map { TrainingLog.Record(step: 40, evaluation: ["MRR@10": 0.5], model: $0) }
+        let report = try RetrievalReport(title: "t", qrels: [:], qrelsPath: "", runs: [],
+                                         logs: [RetrievalReport.NamedLog(name: "ar2", path: "ar2/train.jsonl", value: records)])
+        let outline = try #require(Outline.of(ReportPage.html(report)))
+        for figure in ["loss", "learning-rate", "dev-MRR@10"] {
+            let start = try #require(outline.elements.firstIndex { $0.name == "svg" && $0.attributes["data-figure"] == figure })
+            let names = outline.elements[start...].dropFirst().prefix { $0.name != "svg" }
+                .filter { $0.name == "g" && $0.attributes["class"] == "series" }.compactMap { $0.attributes["data-name"] }
+            #expect(names == ["ar2 (ranker)", "ar2 (retriever)"], "\(figure): \(names)")
+        }
+    }
+
     @Test func twoInputsWithOneNameAreRefused() {
         #expect(throws: ReportError.duplicateName("a")) {
             try RetrievalReport(title: "t", qrels: Self.qrels, qrelsPath: "q",
