@@ -30,8 +30,8 @@ Subcommands (each prints one JSON object on stdout, progress on stderr):
         wall seconds and peak RSS (GB, 10^9 bytes) from a `/usr/bin/time -v -o FILE` report,
         printed as two words.
   summary FILE
-        the figures of `densekit index import`'s summary line (read vectors, store and FAISS
-        seconds), as JSON.
+        the figures of `densekit index import`'s summary line (read vectors, store, FAISS and
+        FAISS training seconds), as JSON.
 
 Vectors are read with ordinary file reads, not a memory map: pages of a mapped file count in a
 process's resident set, and a sequential pass over an 8.8M-row file would make faiss-cpu's peak
@@ -368,11 +368,13 @@ def cmd_timeinfo(args):
 def cmd_summary(args):
     with open(args.file, encoding="utf-8") as f:
         text = f.read()
-    m = re.search(r"(\d+) passages .*; read vectors ([0-9.]+) s, store ([0-9.]+) s, FAISS \"([^\"]*)\" ([0-9.]+) s", text)
+    m = re.search(r"(\d+) passages .*; read vectors ([0-9.]+) s, store ([0-9.]+) s, FAISS \"([^\"]*)\" ([0-9.]+) s(?: \(training ([0-9.]+) s\))?", text)
     if not m:
         sys.exit(f"{args.file}: no `index import` summary line in {text!r}")
+    faiss_s, train_s = float(m.group(5)), float(m.group(6) or 0)
+    # FAISS seconds less training: adding the vectors and writing the index file.
     print(json.dumps({"passages": int(m.group(1)), "read_s": float(m.group(2)), "store_s": float(m.group(3)),
-                      "factory": m.group(4), "faiss_s": float(m.group(5))}))
+                      "factory": m.group(4), "faiss_s": faiss_s, "train_s": train_s, "add_s": round(faiss_s - train_s, 1)}))
     return 0
 
 

@@ -132,8 +132,9 @@ init="$(result_init "$result" "densekit at scale: IVF-PQ import and search besid
         "queries alone). faiss-cpu's queries/s counts its \`index.search\` call only (vectors given, no encoding); its wall" \
         "column is the whole Python process (imports, index read, search). faiss-cpu's train s is \`index.train\` on the" \
         "sample, add s the adds (reading the rows included), FAISS s both plus reading the sample and writing the index." \
-        "ratio (densekit / faiss-cpu throughput): import: faiss-cpu's FAISS seconds / densekit's (train + add + write;" \
-        "densekit's summary line does not split them), then the same for the whole wall; search: faiss-cpu's whole-process wall / (densekit's wall - the embed" \
+        "densekit's train s is FAISS's train call (its summary line's \"training\"), add s the rest of its FAISS seconds" \
+        "(adding and writing). ratio (densekit / faiss-cpu throughput): import: faiss-cpu's FAISS seconds / densekit's" \
+        "(train + add + write), then the same for the whole wall; search: faiss-cpu's whole-process wall / (densekit's wall - the embed" \
         "row's wall), i.e. both without encoding but with loading the index. Peak RSS: maximum resident set size, GB" \
         "(10^9 bytes), from \`/usr/bin/time\`; it counts the pages of memory-mapped files the process touched (densekit's" \
         "LMDB store, \`--mmap\` lists), which the kernel may drop under pressure; faiss-cpu reads vectors.npy with plain" \
@@ -201,7 +202,7 @@ store_bytes="$(du -sb "$dkindex/store" | cut -f1)"
 faiss_bytes="$(du -sb "$dkindex/faiss.index" | cut -f1)"
 d_faiss_s="$(get "$summary" faiss_s)"
 ratio="$(calc "'%.2fx FAISS part, %.2fx whole wall' % ($f_faiss_s / $d_faiss_s, $fbuild_wall / $wall) if $d_faiss_s > 0 and $wall > 0 else '-'")"
-row "densekit" "import (store, train, add, write)" "$wall" "$(get "$summary" store_s)" "$d_faiss_s" "" "" "" "$ratio" "" "$rss" \
+row "densekit" "import (store, train, add, write)" "$wall" "$(get "$summary" store_s)" "$d_faiss_s" "$(get "$summary" train_s)" "$(get "$summary" add_s)" "" "$ratio" "" "$rss" \
     "$(gb $((store_bytes + faiss_bytes))) (store $(gb "$store_bytes"), FAISS $(gb "$faiss_bytes"))" \
     "densekit index import --collection C --vectors V --index I --factory $factory --no-bm25 --quiet"
 

@@ -189,7 +189,8 @@ struct Index: ParsableCommand {
             let metric = try metric ?? FaissIndex.Metric(rawValue: manifest.metric).orThrow(ValidationErrorMessage("\(index): unknown metric in manifest"))
             let start = Date()
             let rebuilt = try folder.rebuild(factory: factory, metric: metric, trainSample: trainSample, onDisk: onDisk, log: { warn($0) })
-            print(String(format: "%@: rebuilt \"%@\" (%@) over %d vectors in %.1f s", index, factory, metric.rawValue, rebuilt.count, Date().timeIntervalSince(start)))
+            print(String(format: "%@: rebuilt \"%@\" (%@) over %d vectors in %.1f s", index, factory, metric.rawValue, rebuilt.count, Date().timeIntervalSince(start))
+                + (rebuilt.trainingSeconds > 0 ? String(format: " (training %.1f s)", rebuilt.trainingSeconds) : ""))
         }
     }
 
@@ -406,6 +407,7 @@ struct IndexBuildOptionGroup: ParsableArguments {
         if report.replacedDuplicates > 0 { summary += ", \(report.replacedDuplicates) replaced" }
         if report.skippedBadLines > 0 { summary += ", \(report.skippedBadLines) bad lines skipped" }
         summary += String(format: "); %@ %.1f s, store %.1f s, FAISS \"%@\" %.1f s", verb, report.encodeSeconds, report.storeSeconds, manifest.factory, report.indexSeconds)
+        if report.trainSeconds > 0 { summary += String(format: " (training %.1f s)", report.trainSeconds) }
         print(summary)
     }
 }

@@ -98,6 +98,7 @@ struct Search: ParsableCommand {
         /// The index's model and FAISS index.
         func denseSearcher() throws -> Searcher {
             let searcher = try Searcher(folders: folders, model: model.map { URL(fileURLWithPath: $0) }, mapped: mmap, log: { warn($0) })
+            searcher.knobWarnings(knobs).forEach(warn)
             FaissIndex.setThreads(threadCount)
             return searcher
         }

@@ -51,11 +51,24 @@ public final class FaissIndex: @unchecked Sendable {
 
     /// Trains on `count` vectors (IVF centroids, PQ codebooks); a no-op for Flat and HNSW.
     public func train(_ vectors: UnsafePointer<Float>, count: Int) throws(IndexError) {
+        let started = DispatchTime.now().uptimeNanoseconds
         try Self.check(cfaiss_index_train(handle, Int64(count), Int64(dimension), vectors), "train")
+        trainingSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
     }
+
+    /// Wall-clock seconds `train` took on this object (0 for an index read from a file or
+    /// one that needs no training): build summaries report it apart from adding.
+    public private(set) var trainingSeconds = 0.0
 
     /// Whether the inverted lists are memory-mapped read-only from the index file.
     public var isMapped: Bool { cfaiss_index_is_mapped(handle) != 0 }
+
+    /// An IVF index's number of inverted lists (nlist), nil for other index types. FAISS
+    /// searches min(nprobe, nlist) lists.
+    public var invertedListCount: Int? {
+        let count = cfaiss_index_list_count(handle)
+        return count > 0 ? Int(count) : nil
+    }
 
     /// Whether the inverted lists live in a file (on disk, or mapped read-only).
     public var hasListsOnDisk: Bool { cfaiss_index_lists_on_disk(handle) != 0 }

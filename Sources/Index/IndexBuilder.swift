@@ -54,6 +54,9 @@ public struct IndexBuilder {
         /// Lines skipped because an earlier run had committed them.
         public var resumedAfterLine = 0
         public var encodeSeconds = 0.0, storeSeconds = 0.0, indexSeconds = 0.0
+        /// The part of `indexSeconds` spent training the FAISS index (0 when it needs none or
+        /// was up to date).
+        public var trainSeconds = 0.0
         public var total = 0
     }
 
@@ -226,7 +229,7 @@ public struct IndexBuilder {
         try store.setProgress(state)
 
         let indexStart = DispatchTime.now().uptimeNanoseconds
-        _ = try folder.openVectorIndex(log: log)
+        report.trainSeconds = try folder.openVectorIndex(log: log).trainingSeconds
         report.indexSeconds = Double(DispatchTime.now().uptimeNanoseconds - indexStart) / 1e9
         report.skippedDuplicates = state.skippedDuplicates
         report.replacedDuplicates = state.replacedDuplicates

@@ -98,6 +98,16 @@ public final class Searcher: @unchecked Sendable {
         return "warning: \(folder.path) \(state): searching the \(try folder.store.count()) passages stored so far"
     }
 
+    /// What `knobs` will not do as asked on these folders, as warnings: an nprobe above an IVF
+    /// index's number of lists (FAISS searches every list then, no more).
+    public func knobWarnings(_ knobs: SearchKnobs) -> [String] {
+        guard let nprobe = knobs.nprobe else { return [] }
+        return parts.compactMap { part in
+            guard let lists = part.index.invertedListCount, nprobe > lists else { return nil }
+            return "warning: --nprobe \(nprobe) is above the \(lists) inverted lists of \(part.folder.path): all \(lists) are searched"
+        }
+    }
+
     /// The `k` best passages for each query, best first.
     ///
     /// - Parameters:

@@ -54,24 +54,31 @@ struct CommandRunner {
                       stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
     }
 
-    /// Runs `densekit arguments` and kills it with SIGKILL while the refresh in the folder
-    /// `refresh` encodes (its index store exists, its negatives not yet): a training run killed
-    /// mid-encode. Returns whether the kill landed before the run ended.
-    static func killWhileEncoding(_ arguments: [String], refresh: String) throws -> Bool {
+    /// Runs `densekit arguments` and kills it with SIGKILL as soon as `condition` holds (checked
+    /// every `poll` seconds, for up to `timeout` seconds). Returns whether the kill landed
+    /// before the run ended.
+    static func killWhen(_ arguments: [String], poll: TimeInterval = 0.01, timeout: TimeInterval = 300, when condition: () -> Bool) throws -> Bool {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.standardError = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(300)
-        while process.isRunning && Date() < deadline
-            && !(FileManager.default.fileExists(atPath: refresh + "/index/store") && !FileManager.default.fileExists(atPath: refresh + "/negatives.tsv")) {
-            Thread.sleep(forTimeInterval: 0.01)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline && !condition() {
+            Thread.sleep(forTimeInterval: poll)
         }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         return process.terminationReason == .uncaughtSignal
+    }
+
+    /// Kills `densekit arguments` while the refresh in the folder `refresh` encodes (its index
+    /// store exists, its negatives not yet): a training run killed mid-encode.
+    static func killWhileEncoding(_ arguments: [String], refresh: String) throws -> Bool {
+        try killWhen(arguments) {
+            FileManager.default.fileExists(atPath: refresh + "/index/store") && !FileManager.default.fileExists(atPath: refresh + "/negatives.tsv")
+        }
     }
 
     static func temporaryFile(_ contents: [UInt8], name: String = "input.txt") throws -> String {

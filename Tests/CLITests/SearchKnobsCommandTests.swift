@@ -34,6 +34,10 @@ import Testing
         let all = try search("ivf", ["--nprobe", "4"])
         #expect(exact.status == 0 && all.status == 0, "\(exact.stderr) \(all.stderr)")
         #expect(same(all, exact), "nprobe 4 of 4 lists is the exact search")
+        #expect(!all.stderr.contains("inverted lists"), "\(all.stderr)")
+        // Above the number of lists: the same exact search, with a warning saying so.
+        let above = try search("ivf", ["--nprobe", "9"])
+        #expect(above.status == 0 && same(above, exact) && above.stderr.contains("--nprobe 9 is above the 4 inverted lists"), "\(above.stderr)")
         let one = try search("ivf", ["--nprobe", "1"])
         #expect(one.status == 0 && !same(one, all), "nprobe 1 visits one list of 4")
         let wrong = try search("flat", ["--nprobe", "2"])

@@ -69,6 +69,12 @@ extern "C" int cfaiss_index_lists_on_disk(const cfaiss_index_t *handle) {
     return handle != nullptr && handle->index != nullptr && cfaiss::lists_on_disk(*handle->index) ? 1 : 0;
 }
 
+extern "C" int64_t cfaiss_index_list_count(const cfaiss_index_t *handle) {
+    if (handle == nullptr || handle->index == nullptr) return 0;
+    const faiss::IndexIVF *ivf = faiss::ivflib::try_extract_index_ivf(const_cast<faiss::Index *>(handle->index.get()));
+    return ivf == nullptr ? 0 : int64_t(ivf->nlist);
+}
+
 extern "C" int cfaiss_index_is_mapped(const cfaiss_index_t *handle) {
     if (handle == nullptr || handle->index == nullptr) return 0;
     const faiss::OnDiskInvertedLists *lists = mapped_lists(handle->index.get());

@@ -121,6 +121,10 @@ int cfaiss_index_read_mapped(const char *path, cfaiss_index_t **out);
 // 1 when the index's inverted lists are memory-mapped read-only (cfaiss_index_read_mapped on an IVF index).
 int cfaiss_index_is_mapped(const cfaiss_index_t *index);
 
+// The number of inverted lists (nlist) of an IVF index, also inside IDMap or pre-transform
+// wrappers; 0 for other index types.
+int64_t cfaiss_index_list_count(const cfaiss_index_t *index);
+
 // 1 when the index's inverted lists live in a file (FAISS's OnDiskInvertedLists: built on disk, or mapped).
 int cfaiss_index_lists_on_disk(const cfaiss_index_t *index);
 
