@@ -10,7 +10,10 @@ import Foundation
 /// BLAS stays single-threaded, always: OpenBLAS's thread count is one setting for the whole
 /// process, so changing it per call (more threads for a lone batch) would change what
 /// concurrent calls (the server's requests, a rerank beside a search) compute and how fast.
-/// Too few sequences for a batch per worker are cut into smaller batches instead.
+/// Too few sequences for a batch per worker are cut into smaller batches instead; when there
+/// are still fewer batches than threads (a single query), the spare threads split the columns of
+/// the batch's few-row products (`BLAS.fewRowsThreads`), which computes every element the same
+/// way.
 enum BatchRunner {
     /// - Parameter body: runs one batch and writes its `[batch.count, width]` rows.
     static func run(_ tokenized: [Encoding], options: EncodeOptions, width: Int, workspaces: WorkspacePool,
@@ -22,6 +25,7 @@ enum BatchRunner {
         let order = (0..<n).sorted { tokenized[$0].ids.count > tokenized[$1].ids.count }
         let (batchSize, batchCount, workers) = options.plan(count: n)
         if BLAS.threads != 1 { BLAS.setThreads(1) }
+        let spareThreads = max(1, options.threads / max(1, workers))
 
         return [Float](unsafeUninitializedCapacity: n * width) { buffer, initialized in
             guard let base = buffer.baseAddress else { return }
@@ -36,7 +40,7 @@ enum BatchRunner {
                     let members = order[(b * batchSize)..<min(n, (b + 1) * batchSize)]
                     batch.removeAll()
                     for index in members { batch.append(ids: tokenized[index].ids, typeIds: tokenized[index].typeIds) }
-                    body(batch, workspace, rows.pointer)
+                    BLAS.$fewRowsThreads.withValue(spareThreads) { body(batch, workspace, rows.pointer) }
                     for (row, index) in members.enumerated() {
                         (output.pointer + index * width).update(from: rows.pointer + row * width, count: width)
                     }

@@ -40,6 +40,13 @@ public enum BLAS {
     /// Up to this many rows, `x W^T` skips OpenBLAS (see `fewRowsTimesTransposed`).
     public static let fewRows = 32
 
+    /// Threads a few-row product may split its columns over, bound for the duration of a call
+    /// (`BLAS.$fewRowsThreads.withValue(n) { ... }`) by a caller whose cores would otherwise
+    /// idle: a lone batch, as a single query is, on a machine with more cores than batches.
+    /// OpenBLAS's own thread count stays 1 (one process-wide setting, see `BatchRunner`); this
+    /// one belongs to the calling thread, so concurrent callers do not see each other's value.
+    @TaskLocal public static var fewRowsThreads = 1
+
     /// `C = alpha A B^T + beta C` for at most `fewRows` rows of A: a linear layer applied to a short
     /// query, or a short sequence's attention scores. (Routing attention scores of longer
     /// sequences here, inner dimension 32, was measured 2% slower than OpenBLAS.)
@@ -47,13 +54,13 @@ public enum BLAS {
     /// OpenBLAS packs all of B (the weight, up to 2.4 MB here) on every call, which for ten
     /// rows costs as much as the product itself: a single query's latency was two thirds
     /// packing. `CKernels` instead streams each row of B once and reuses it for every row of A.
-    /// With `threads` > 1 (a lone batch, as a single query is) the columns are split over the
-    /// cores; each element is computed by the same code whatever the split.
+    /// With `fewRowsThreads` > 1 (a lone batch, as a single query is) the columns are split over
+    /// the cores; each element is computed by the same code whatever the split.
     static func fewRowsTimesTransposed(
         m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        let parts = n * k >= 1 << 16 ? min(threads, max(1, n / 64)) : 1
+        let parts = n * k >= 1 << 16 ? min(fewRowsThreads, max(1, n / 64)) : 1
         if parts <= 1 {
             ckernels_gemm_nt_rows(CKERNELS_BEST, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
             return

@@ -216,6 +216,76 @@ AVX2 static void gemm_nt_avx2(size_t m, size_t j0, size_t j1, size_t k, float al
     }
 }
 
+#define AVX512 __attribute__((target("avx512f")))
+
+// R rows of A (R <= 12) against two rows of W in one pass over k: each element has one 16-wide
+// accumulator (a masked last step for k % 16), reduced at the end. 24 accumulators fit AVX-512's
+// 32 registers, so W is loaded once per block; `next` (or NULL) is the start of the next two rows
+// of W, prefetched meanwhile: a single query's product waits on streaming W from memory.
+AVX512 static inline __attribute__((always_inline)) void block_avx512(const int R, size_t k, float alpha, float beta,
+                                                                       const float *a, size_t lda, const float *w0, const float *w1,
+                                                                       size_t ldb, float *c, size_t ldc, const float *next) {
+    __m512 s0[12], s1[12];
+    for (int r = 0; r < R; r++) s0[r] = s1[r] = _mm512_setzero_ps();
+    size_t p = 0;
+    for (; p + 16 <= k; p += 16) {
+        if (next) {
+            _mm_prefetch((const char *)(next + p), _MM_HINT_T0);
+            _mm_prefetch((const char *)(next + ldb + p), _MM_HINT_T0);
+        }
+        __m512 b0 = _mm512_loadu_ps(w0 + p), b1 = _mm512_loadu_ps(w1 + p);
+        for (int r = 0; r < R; r++) {
+            __m512 v = _mm512_loadu_ps(a + r * lda + p);
+            s0[r] = _mm512_fmadd_ps(v, b0, s0[r]);
+            s1[r] = _mm512_fmadd_ps(v, b1, s1[r]);
+        }
+    }
+    if (p < k) {
+        __mmask16 mask = (__mmask16)((1u << (k - p)) - 1);
+        __m512 b0 = _mm512_maskz_loadu_ps(mask, w0 + p), b1 = _mm512_maskz_loadu_ps(mask, w1 + p);
+        for (int r = 0; r < R; r++) {
+            __m512 v = _mm512_maskz_loadu_ps(mask, a + r * lda + p);
+            s0[r] = _mm512_fmadd_ps(v, b0, s0[r]);
+            s1[r] = _mm512_fmadd_ps(v, b1, s1[r]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        STORE(&c[r * ldc], _mm512_reduce_add_ps(s0[r]));
+        STORE(&c[r * ldc + 1], _mm512_reduce_add_ps(s1[r]));
+    }
+}
+
+#define BLOCK_AVX512(R)                                                                             \
+    case R: block_avx512(R, k, al, be, a + i * lda, lda, w0, w1, ldb, out, ldo, i == 0 ? next : NULL); break;
+
+// Columns in pairs, rows in blocks of 12. A last, odd column runs the same block on its one row
+// of W twice into a scratch pair (alpha 1, beta 0), then takes alpha and beta as every other
+// column does: each element is computed the same way wherever the column range starts.
+AVX512 static void gemm_nt_avx512(size_t m, size_t j0, size_t j1, size_t k, float alpha, const float *restrict a, size_t lda,
+                                  const float *restrict b, size_t ldb, float beta, float *restrict c, size_t ldc) {
+    float scratch[12 * 2];
+    for (size_t j = j0; j < j1; j += 2) {
+        const int pair = j + 1 < j1;
+        const float *w0 = b + j * ldb, *w1 = pair ? w0 + ldb : w0;
+        const float *next = j + 3 < j1 ? b + (j + 2) * ldb : NULL;
+        const float al = pair ? alpha : 1, be = pair ? beta : 0;
+        for (size_t i = 0; i < m; i += 12) {
+            float *out = pair ? c + i * ldc + j : scratch;
+            const size_t ldo = pair ? ldc : 2;
+            switch (m - i < 12 ? (int)(m - i) : 12) {
+                BLOCK_AVX512(1) BLOCK_AVX512(2) BLOCK_AVX512(3) BLOCK_AVX512(4) BLOCK_AVX512(5) BLOCK_AVX512(6)
+                BLOCK_AVX512(7) BLOCK_AVX512(8) BLOCK_AVX512(9) BLOCK_AVX512(10) BLOCK_AVX512(11) BLOCK_AVX512(12)
+            }
+            if (!pair) {
+                for (size_t r = 0; r < 12 && i + r < m; r++) STORE(&c[(i + r) * ldc + j], scratch[r * 2]);
+            }
+        }
+    }
+}
+
+#undef BLOCK_AVX512
+#undef AVX512
+
 // Attention's softmax, one row at a time: max, exp (vectorised by the compiler), sum, scale.
 AVX2 static void softmax_avx2(float *restrict x, size_t rows, size_t width, size_t stride) {
     for (size_t r = 0; r < rows; r++) {
@@ -287,8 +357,11 @@ void ckernels_gelu_backward(int level, const float *dy, const float *x, float *d
 
 void ckernels_gemm_nt_rows(int level, size_t m, size_t j0, size_t j1, size_t k, float alpha, const float *a, size_t lda,
                            const float *b, size_t ldb, float beta, float *c, size_t ldc) {
-    // AVX-512 machines run the AVX2 form: the product is bound by streaming W from memory.
-    if (resolve(level) >= CKERNELS_AVX2) {
+    // AVX-512: one pass over W for up to 12 rows, W prefetched (measured on a Sapphire Rapids-class
+    // Xeon: 8.0 against the AVX2 form's 10.2 ms for a 10-row query's six layers, one thread).
+    if (resolve(level) == CKERNELS_AVX512) {
+        gemm_nt_avx512(m, j0, j1, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    } else if (resolve(level) >= CKERNELS_AVX2) {
         gemm_nt_avx2(m, j0, j1, k, alpha, a, lda, b, ldb, beta, c, ldc);
     } else {
         gemm_nt_baseline(m, j0, j1, k, alpha, a, lda, b, ldb, beta, c, ldc);
