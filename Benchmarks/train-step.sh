@@ -30,7 +30,10 @@ load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 profile=""
 if [ "${PERF:-0}" = 1 ] && command -v perf >/dev/null; then
     perf record -q -g -o "$out/train-step.perf" -- "${dk_cmd[@]}" --steps 4 >/dev/null 2>&1 || true
-    profile="$(perf report -i "$out/train-step.perf" --no-children --percent-limit 1.5 --stdio --sort symbol 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25 || true)"
+    # perf pads each line with empty columns; Swift symbols are demangled when swift is at hand.
+    demangle=(cat); command -v swift >/dev/null && demangle=(swift demangle --simplified)
+    profile="$(perf report -i "$out/train-step.perf" --no-children --percent-limit 1.5 --stdio --sort symbol 2>/dev/null | grep -E '^ +[0-9.]+%' \
+        | sed -E 's/([[:space:]]+-)*[[:space:]]*$//' | "${demangle[@]}" | head -25 || true)"
 fi
 
 profile_section=""
