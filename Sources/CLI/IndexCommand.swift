@@ -135,7 +135,8 @@ struct Index: ParsableCommand {
             let destination = try IndexFolder(path: into, create: true)
             let start = Date()
             let progress = Progress("index merge", total: merge.total, unit: "passages", quiet: quiet, startingAt: try destination.store.count())
-            let index = try merge.run(into: destination, commitEvery: commitEvery, progress: { progress.update($0) }, log: { warn($0) })
+            let index = try merge.run(into: destination, commitEvery: commitEvery, progress: { progress.update($0) }, log: { warn($0) },
+                                  status: quietStatus(quiet))
             progress.finish()
             print(String(format: "%@: %d passages from %d folders (%@), FAISS \"%@\" over %d vectors; %.1f s", into, try destination.store.count(), sources.count,
                          merge.interleaved ? "shards interleaved into the collection's order" : "concatenated", merge.manifest.factory, index.count,
@@ -398,7 +399,7 @@ struct IndexBuildOptionGroup: ParsableArguments {
             sourcePath: collection,
             next: { try source.nextRecord().map { SourcePassage(id: $0.record.id, text: $0.record.text, line: $0.line) } },
             skippedBadLines: { source.report.skippedLines },
-            progress: { progress.update($0) }, log: { warn($0) })
+            progress: { progress.update($0) }, log: { warn($0) }, status: quietStatus(quiet))
         progress.finish()
         for problem in source.report.firstErrors { warn("skipped: \(problem)") }
         if let warning = source.report.warning { warn(warning) }
@@ -467,4 +468,10 @@ extension Optional {
 /// A line on standard error.
 func warn(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Where a library step's status lines go (what it is doing, such as training a FAISS index):
+/// nowhere under `--quiet`, else with its warnings (nil).
+func quietStatus(_ quiet: Bool) -> ((String) -> Void)? {
+    quiet ? { _ in } : nil
 }

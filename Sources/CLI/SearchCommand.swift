@@ -4,6 +4,7 @@ import DensekitEncoder
 import DensekitEvaluation
 import DensekitIndex
 import DensekitSearch
+import DensekitStore
 import Foundation
 
 /// `densekit search`: top-k passages for queries, as a table, JSON or a run file.
@@ -37,6 +38,9 @@ struct Search: ParsableCommand {
 
     @Option(name: .long, help: "Queries file: MS MARCO qid<TAB>text (.tsv), BEIR queries.jsonl or {\"id\",\"text\"} lines.")
     var queries: String?
+
+    @Option(name: .customLong("query-vectors"), help: "With --queries: their vectors (.npy float32, one row per query in the file's order, as `densekit embed --tsv QUERIES --format npy` writes with the index's model), searched without encoding (dense retriever).")
+    var queryVectors: String?
 
     @Option(name: .short, help: "Results per query.")
     var k = 10
@@ -84,6 +88,9 @@ struct Search: ParsableCommand {
         guard index.count == 1 || retriever == .dense else {
             throw ValidationError("--retriever \(retriever.rawValue) searches one folder (BM25's statistics are per folder): merge the folders with `densekit index merge`, or search them with --retriever dense")
         }
+        guard queryVectors == nil || queries != nil && retriever == .dense else {
+            throw ValidationError("--query-vectors needs --queries (whose ids and order its rows follow) and the dense retriever")
+        }
         guard rerankDepth > 0, rerankDepth <= FaissIndex.maximumK else { throw ValidationError("--rerank-depth must be between 1 and \(FaissIndex.maximumK), not \(rerankDepth)") }
     }
 
@@ -105,7 +112,17 @@ struct Search: ParsableCommand {
         switch retriever {
         case .dense:
             let searcher = try denseSearcher()
-            retrieve = { try searcher.search($0, k: $1, includeText: $2, encode: encode, knobs: knobs, chunk: batchSize, progress: $3) }
+            if let queryVectors {
+                let vectors = try NpyMatrixFile(path: queryVectors)
+                retrieve = { texts, k, includeText, progress in
+                    guard vectors.rows == texts.count else {
+                        throw ValidationErrorMessage("\(queryVectors) has \(vectors.rows) rows, but \(queries ?? "") has \(texts.count) queries (one row per query, in the file's order)")
+                    }
+                    return try searcher.search(vectors: vectors, k: k, includeText: includeText, knobs: knobs, chunk: batchSize, progress: progress)
+                }
+            } else {
+                retrieve = { try searcher.search($0, k: $1, includeText: $2, encode: encode, knobs: knobs, chunk: batchSize, progress: $3) }
+            }
         case .bm25:
             let searcher = try LexicalSearcher(folder: folder, log: { warn($0) })
             retrieve = { try searcher.search($0, k: $1, includeText: $2, threads: threadCount, progress: $3, log: { warn($0) }) }

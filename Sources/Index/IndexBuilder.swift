@@ -139,15 +139,16 @@ public struct IndexBuilder {
     ///   - skippedBadLines: how many bad lines the reader skipped so far (with `--skip-bad-lines`).
     ///   - progress: called after each commit with the total passages stored.
     ///   - sourcePath: the corpus file, for `file:line` in error messages.
+    ///   - log, status: warnings, and what the build is doing (as for `IndexFolder.openVectorIndex`).
     public func build(sourcePath: String = "corpus", next: () throws -> SourcePassage?, skippedBadLines: () -> Int = { 0 },
-                      progress: (Int) -> Void = { _ in }, log: (String) -> Void = { _ in }) throws -> Report {
+                      progress: (Int) -> Void = { _ in }, log: (String) -> Void = { _ in }, status: ((String) -> Void)? = nil) throws -> Report {
         let store = folder.store
         var state = try store.progress()
         var report = Report()
         report.resumedAfterLine = state.linesConsumed
         let skippedBefore = state.skippedBadLines
         if state.linesConsumed > 0 && !state.complete {
-            log("resuming after line \(state.linesConsumed) (\(try store.count()) passages already stored)")
+            statusLine("resuming after line \(state.linesConsumed) (\(try store.count()) passages already stored)", status, log)
         }
         let dimension = vectors.dimension
         // The manifest decides (a resumed build keeps the settings it started with).
@@ -229,7 +230,7 @@ public struct IndexBuilder {
         try store.setProgress(state)
 
         let indexStart = DispatchTime.now().uptimeNanoseconds
-        report.trainSeconds = try folder.openVectorIndex(log: log).trainingSeconds
+        report.trainSeconds = try folder.openVectorIndex(log: log, status: status).trainingSeconds
         report.indexSeconds = Double(DispatchTime.now().uptimeNanoseconds - indexStart) / 1e9
         report.skippedDuplicates = state.skippedDuplicates
         report.replacedDuplicates = state.replacedDuplicates

@@ -95,8 +95,10 @@ public final class IndexFolder: @unchecked Sendable {
     ///   - mapped: map an IVF index's inverted lists from the file read-only (`--mmap`), so
     ///     that search needs memory for the coarse quantizer and the lists it touches only. An
     ///     index file that must be repaired or brought up to date first is read into memory.
-    ///   - log: receives warnings and progress for stderr.
-    public func openVectorIndex(mapped: Bool = false, log: (String) -> Void) throws -> FaissIndex {
+    ///   - log: receives warnings and notes for stderr.
+    ///   - status: receives what the step is doing (bringing the index up to date, training it),
+    ///     which `--quiet` silences; nil: `log` receives it.
+    public func openVectorIndex(mapped: Bool = false, log: (String) -> Void, status: ((String) -> Void)? = nil) throws -> FaissIndex {
         let manifest = try manifest()
         let count = try store.count()
         let generation = try store.generation()
@@ -104,16 +106,16 @@ public final class IndexFolder: @unchecked Sendable {
             if FileManager.default.fileExists(atPath: faissPath) {
                 log("warning: \(faissPath) is not recorded in the store (interrupted save?); rebuilding it from the store")
             }
-            return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log)
+            return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log, status: status)
         }
         if let problem = problem(with: record, manifest: manifest, generation: generation, count: count) {
             log("warning: \(faissPath): \(problem); rebuilding it from the store (no re-encoding)")
-            return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log)
+            return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log, status: status)
         }
         if record.dataFile != nil && record.covered < count {
             // On-disk lists are never added to in place: the file the saved index names would change under it.
-            log("\(faissPath) covers \(record.covered) of \(count) stored vectors; its lists are on disk, so it is rebuilt from the store")
-            return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log)
+            statusLine("\(faissPath) covers \(record.covered) of \(count) stored vectors; its lists are on disk, so it is rebuilt from the store", status, log)
+            return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log, status: status)
         }
         let mapping = (mapped || record.dataFile != nil) && record.covered == count
         if mapped && !mapping {
@@ -122,17 +124,17 @@ public final class IndexFolder: @unchecked Sendable {
         let index: FaissIndex
         do { index = try FaissIndex(contentsOf: faissPath, factory: record.factory, mapped: mapping) } catch {
             log("warning: \(faissPath): \(error); rebuilding it from the store (no re-encoding)")
-            return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log)
+            return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log, status: status)
         }
         if mapped && mapping && !index.isMapped {
             log("note: --mmap maps the inverted lists of IVF indexes; \"\(record.factory)\" is read into memory")
         }
         guard index.count == record.covered, index.dimension == manifest.model.dimension else {
             log("warning: \(faissPath) holds \(index.count) vectors of dimension \(index.dimension), expected \(record.covered) of \(manifest.model.dimension); rebuilding it")
-            return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log)
+            return try rebuild(factory: manifest.factory, metric: metric(manifest), log: log, status: status)
         }
         if record.covered < count {
-            log("\(faissPath) covers \(record.covered) of \(count) stored vectors; adding the rest")
+            statusLine("\(faissPath) covers \(record.covered) of \(count) stored vectors; adding the rest", status, log)
             try add(to: index, range: record.covered..<count, dimension: manifest.model.dimension)
             try save(index, factory: record.factory, metric: record.metric, covered: count, generation: generation, log: log)
         }
@@ -145,9 +147,10 @@ public final class IndexFolder: @unchecked Sendable {
     ///   - trainSample: vectors to train on, recorded for later rebuilds (nil: the folder's
     ///     recorded setting).
     ///   - onDisk: keep an IVF index's lists in a file, recorded (nil: the recorded setting).
+    ///   - log, status: as for `openVectorIndex`.
     @discardableResult
     public func rebuild(factory: String, metric: FaissIndex.Metric, trainSample: Int? = nil, onDisk: Bool? = nil,
-                        log: (String) -> Void) throws -> FaissIndex {
+                        log: (String) -> Void, status: ((String) -> Void)? = nil) throws -> FaissIndex {
         var manifest = try manifest()
         if !readOnly, trainSample != nil && trainSample != manifest.trainSample || onDisk != nil && onDisk != (manifest.onDisk ?? false) {
             if let trainSample { manifest.trainSample = trainSample }
@@ -161,7 +164,7 @@ public final class IndexFolder: @unchecked Sendable {
         if !index.isTrained {
             let sample = trainingSample(count: count, size: manifest.trainSample ?? FaissIndex.defaultTrainingSample(factory: factory))
             guard !sample.isEmpty else { throw IndexError.invalid("\(path): index \"\(factory)\" needs training, but the store is empty") }
-            log("training \"\(factory)\" on \(sample.count) of \(count) vectors")
+            statusLine("training \"\(factory)\" on \(sample.count) of \(count) vectors", status, log)
             var vectors = [Float](repeating: 0, count: sample.count * dimension)
             try vectors.withUnsafeMutableBufferPointer { buffer in
                 for (row, id) in sample.enumerated() {
@@ -353,4 +356,10 @@ public final class IndexFolder: @unchecked Sendable {
         }
         return metric
     }
+}
+
+/// Sends a status line (what a step is doing) to `status` when given, else to `log` with the
+/// warnings: `--quiet` passes a `status` that drops it.
+func statusLine(_ message: String, _ status: ((String) -> Void)?, _ log: (String) -> Void) {
+    if let status { status(message) } else { log(message) }
 }

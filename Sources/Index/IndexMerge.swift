@@ -124,7 +124,8 @@ public struct IndexMerge {
     ///   it throws stops the merge there, as a kill would).
     /// - Returns: the merged FAISS index.
     @discardableResult
-    public func run(into destination: IndexFolder, commitEvery: Int = 1_024, progress: (Int) throws -> Void = { _ in }, log: (String) -> Void = { _ in }) throws -> FaissIndex {
+    public func run(into destination: IndexFolder, commitEvery: Int = 1_024, progress: (Int) throws -> Void = { _ in }, log: (String) -> Void = { _ in },
+                    status: ((String) -> Void)? = nil) throws -> FaissIndex {
         let store = destination.store
         if let existing = try store.manifest(), try store.count() > 0 {
             guard existing == manifest else {
@@ -137,7 +138,7 @@ public struct IndexMerge {
         var state = try store.progress()
         let dimension = manifest.model.dimension
         let lexical = try manifest.lexical.map { try LexicalAnalyzer(settings: $0) }.map { analyzer in { (text: String) in analyzer.frequencies(text) } }
-        if state.recordsConsumed > 0 && !state.complete { log("resuming after \(state.recordsConsumed) merged passages") }
+        if state.recordsConsumed > 0 && !state.complete { statusLine("resuming after \(state.recordsConsumed) merged passages", status, log) }
         var skip = state.recordsConsumed
         for run in runs {
             var start = run.range.lowerBound
@@ -171,6 +172,6 @@ public struct IndexMerge {
         }
         state.complete = true
         try store.setProgress(state)
-        return try destination.openVectorIndex(log: log)
+        return try destination.openVectorIndex(log: log, status: status)
     }
 }

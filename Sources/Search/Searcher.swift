@@ -133,6 +133,30 @@ public final class Searcher: @unchecked Sendable {
         return results
     }
 
+    /// The `k` best passages for each row of `vectors` (query vectors made beforehand, e.g. by
+    /// `densekit embed --format npy` with this index's model), read and searched `chunk` rows at
+    /// a time: search alone, without loading time spent encoding.
+    /// - Throws: `IndexError.invalid` naming the file when its width is not the index's dimension.
+    public func search(vectors: NpyMatrixFile, k: Int, includeText: Bool = false, knobs: SearchKnobs = SearchKnobs(),
+                       chunk: Int = 256, progress: (Int) -> Void = { _ in }) throws -> [[Hit]] {
+        guard vectors.columns == manifest.model.dimension else {
+            throw IndexError.invalid("\(vectors.path): \(vectors.columns) columns, but \(folder.path)'s vectors have dimension \(manifest.model.dimension)")
+        }
+        var results: [[Hit]] = []
+        results.reserveCapacity(vectors.rows)
+        var start = 0
+        while start < vectors.rows {
+            let end = min(start + max(1, chunk), vectors.rows)
+            let rows = try vectors.read(rows: start..<end)
+            results += try rows.withUnsafeBufferPointer { buffer in
+                try search(embedded: buffer.baseAddress!, count: end - start, k: k, includeText: includeText, knobs: knobs)
+            }
+            start = end
+            progress(start)
+        }
+        return results
+    }
+
     /// The `k` best passages for each of `count` query vectors (made by `encoder`), best first.
     public func search(embedded vectors: UnsafePointer<Float>, count: Int, k: Int, includeText: Bool = false,
                        knobs: SearchKnobs = SearchKnobs()) throws -> [[Hit]] {

@@ -226,6 +226,11 @@ import Testing
         let plain = try build(folder + "/plain", collection, ["--factory", "IVF4,Flat"])
         // An index that trains says how long training took, apart from the rest of FAISS's time.
         #expect(plain.status == 0 && plain.stdout.contains(#/FAISS "IVF4,Flat" [0-9.]+ s \(training [0-9.]+ s\)/#), "\(plain.stdout)")
+        // --quiet silences densekit's status line about training (FAISS's own warning that 100
+        // points are few for 4 centroids is printed by the library itself); without it, the line is there.
+        #expect(!plain.stderr.contains("training \""), "\(plain.stderr)")
+        let rebuilt = try CommandRunner.run(["index", "rebuild", "--index", folder + "/plain"])
+        #expect(rebuilt.status == 0 && rebuilt.stderr.contains("training \"IVF4,Flat\" on 100 of 100 vectors"), "\(rebuilt.stderr)")
         for mmap in [[], ["--mmap"]] {
             let query = "library for image formats"
             #expect(try searchJSON(folder + "/ondisk", query, ["--nprobe", "4"] + mmap).ids == searchJSON(folder + "/plain", query, ["--nprobe", "4"]).ids)
@@ -273,6 +278,22 @@ import Testing
         let trec = try CommandRunner.run(["search", "--index", folder + "/index", "--queries", queries, "-k", "3", "--format", "trec", "--tag", "t1", "--quiet"])
         let fields = trec.stdout.split(separator: "\n").first?.split(separator: " ") ?? []
         #expect(fields.count == 6 && fields[0] == "q1" && fields[1] == "Q0" && fields[3] == "1" && fields[5] == "t1", "\(trec.stdout)")
+
+        // Query vectors made beforehand (embed's .npy, rows in the file's order) give the same run as the texts.
+        let npy = folder + "/queries.npy"
+        let embed = try CommandRunner.run(["embed", "--model", CommandRunner.modelPath, "--tsv", queries, "--format", "npy", "-o", npy, "--quiet"])
+        #expect(embed.status == 0, "\(embed.stderr)")
+        let fromVectors = try CommandRunner.run(["search", "--index", folder + "/index", "--queries", queries, "--query-vectors", npy, "-k", "7", "--quiet"])
+        #expect(fromVectors.status == 0 && fromVectors.stdout == msmarco.stdout, "\(fromVectors.stdout)\(fromVectors.stderr)")
+        let oneQuery = try CommandRunner.temporaryFile(Array("q1\tweb server\n".utf8), name: "one.tsv")
+        let rows = try CommandRunner.run(["search", "--index", folder + "/index", "--queries", oneQuery, "--query-vectors", npy, "--quiet"])
+        #expect(rows.status != 0 && rows.stderr.contains("\(npy) has 2 rows, but \(oneQuery) has 1 queries"), "\(rows.stderr)")
+        let narrow = folder + "/narrow.npy"
+        try NpyMatrixFile.write([Float](repeating: 0.5, count: 6), rows: 2, columns: 3, to: narrow)
+        let width = try CommandRunner.run(["search", "--index", folder + "/index", "--queries", queries, "--query-vectors", narrow, "--quiet"])
+        #expect(width.status != 0 && width.stderr.contains("\(narrow): 3 columns, but") && width.stderr.contains("dimension 384"), "\(width.stderr)")
+        let bm25 = try CommandRunner.run(["search", "--index", folder + "/index", "--queries", queries, "--query-vectors", npy, "--retriever", "bm25"])
+        #expect(bm25.status != 0 && bm25.stderr.contains("--query-vectors needs --queries"), "\(bm25.stderr)")
     }
 }
 
