@@ -21,12 +21,12 @@ struct AR2Evaluation {
 
     /// Reads the dev queries that the qrels judge.
     init(queries path: String, qrels qrelsPath: String, rerankDepth: Int, threads: Int) throws {
-        qrels = try QrelsReader.read(path: qrelsPath)
-        var queries: [(id: String, text: String)] = []
+        var read: [(id: String, text: String)] = []
         let reader = try QueryReader(path: path)
-        while let (_, query) = try reader.nextRecord() {
-            if qrels[query.id] != nil { queries.append((query.id, query.text)) }
-        }
+        while let (_, query) = try reader.nextRecord() { read.append((query.id, query.text)) }
+        let judged = try QrelsReader.read(path: qrelsPath, queries: Set(read.map(\.id)))
+        let queries = read.filter { judged[$0.id] != nil }
+        qrels = judged
         guard !queries.isEmpty else { throw ValidationError("\(path): no query is judged in \(qrelsPath)") }
         self.queries = queries
         self.rerankDepth = rerankDepth

@@ -60,7 +60,7 @@ struct Train: ParsableCommand {
         var passageMaxLength = TrainerOptions().passageMaxLength
         @Option(name: .long, help: "Dev queries to report MRR@10 at checkpoints.")
         var evalQueries: String?
-        @Option(name: .long, help: "Dev qrels (with --eval-queries).")
+        @Option(name: .long, help: "Dev qrels (with --eval-queries); only the judgments of --eval-queries' queries count.")
         var evalQrels: String?
         @Option(name: .long, help: "Passages searched for evaluation (default: --collection).")
         var evalCollection: String?
@@ -166,7 +166,7 @@ extension Train {
         @OptionGroup var loopOptions: LoopOptionGroup
         @Option(name: .long, help: "Dev queries to evaluate reranking at checkpoints.")
         var evalQueries: String?
-        @Option(name: .long, help: "Dev qrels (with --eval-queries).")
+        @Option(name: .long, help: "Dev qrels (with --eval-queries); only the judgments of --eval-queries' queries count.")
         var evalQrels: String?
         @Option(name: .long, help: "First-stage run of the dev queries to rerank (MS MARCO or TREC).")
         var evalRun: String?

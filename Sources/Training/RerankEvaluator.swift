@@ -40,7 +40,7 @@ public struct RerankEvaluator {
         }
         self.queries = queries
         self.passages = passages
-        qrels = try QrelsReader.read(path: qrelsPath)
+        qrels = try QrelsReader.read(path: qrelsPath, queries: Set(queries.keys))
         self.metrics = metrics
         self.depth = depth
     }

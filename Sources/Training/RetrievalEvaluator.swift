@@ -34,7 +34,7 @@ public struct RetrievalEvaluator {
         }
         queryIds = qids
         queries = qtexts
-        qrels = try QrelsReader.read(path: qrelsPath)
+        qrels = try QrelsReader.read(path: qrelsPath, queries: Set(qids))
         self.metrics = metrics
     }
 
