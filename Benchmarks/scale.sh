@@ -107,7 +107,7 @@ if synth="$("$py" "$helper" synth-check --out "$data" --n "$n" --sigma "$sigma" 
     say "reusing the synthetic collection in $data"
 else
     index="$out/debian-pkg.index"
-    [ -d "$index" ] || "$dk" index build --index "$index" --collection "$corpus/collection.tsv" --quiet >&2
+    "$dk" index build --index "$index" --collection "$corpus/collection.tsv" --quiet >&2  # resumes a killed build; a finished one is only checked
     "$dk" index export --index "$index" -o "$tmp/base.npy" --ids "$tmp/base.ids" >&2
     say "making $n synthetic vectors and passages in $data (sigma $sigma, seed $seed)"
     synth="$("$py" "$helper" synth --base "$tmp/base.npy" --ids "$tmp/base.ids" --collection "$corpus/collection.tsv" \

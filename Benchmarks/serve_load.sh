@@ -18,7 +18,7 @@ corpus="$(realpath "${1:?usage: $0 PATH/TO/debian-pkg [N]}")"
 n="${2:-2000}"
 source "$(dirname "$0")/common.sh"
 index="$out/debian-pkg.index"
-[ -d "$index" ] || "$dk" index build --index "$index" --collection "$corpus/collection.tsv" --quiet >&2
+"$dk" index build --index "$index" --collection "$corpus/collection.tsv" --quiet >&2  # resumes a killed build; a finished one is only checked
 queries="$out/serve-load.queries.tsv"
 head -n "$n" "$corpus/queries.dev.tsv" > "$queries"
 result="Benchmarks/results/serve-load-$(date +%Y-%m-%d).json"
