@@ -27,6 +27,7 @@
 # build trains IVF4096 on a 1,000,000-row sample (k-means, ~80 TFLOP, against ~200 GFLOP/s of
 # sgemm) and PQ48, so ~10-20 minutes a side at either N; with adding, storing, the data and
 # the exact ground truth, about 45-60 minutes at 1M and 1.5-2.5 hours at 8.8M.
+# Measured (2026-12-02, 2-core AMD EPYC): N 1,000,000 with FACTORY IVF1024,PQ48, 12 minutes in all.
 set -euo pipefail
 usage="usage: $0 PATH/TO/debian-pkg N [FACTORY]"
 corpus="$(realpath "${1:?$usage}")"
