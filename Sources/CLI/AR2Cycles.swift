@@ -25,10 +25,8 @@ struct AR2Evaluation {
         let reader = try QueryReader(path: path)
         while let (_, query) = try reader.nextRecord() { read.append((query.id, query.text)) }
         let judged = try QrelsReader.read(path: qrelsPath, queries: Set(read.map(\.id)))
-        let queries = read.filter { judged[$0.id] != nil }
         qrels = judged
-        guard !queries.isEmpty else { throw ValidationError("\(path): no query is judged in \(qrelsPath)") }
-        self.queries = queries
+        queries = read.filter { judged[$0.id] != nil }
         self.rerankDepth = rerankDepth
         self.threads = threads
     }

@@ -70,8 +70,14 @@ public final class QrelsReader {
     /// does; with the whole file, every judged query outside the slice would count 0 in the means
     /// (the Evaluator's trec_eval `-c` rule) and a 500-query slice of a 2,000-query qrels would
     /// read a quarter of its true MRR.
+    /// - Throws: `CorpusError` when the file judges none of `queryIds` (queries of another split,
+    ///   or another corpus): an evaluation of nothing would read 0 without a word.
     public static func read(path: String, queries queryIds: Set<String>) throws(CorpusError) -> Qrels {
-        try read(path: path).filter { queryIds.contains($0.key) }
+        let judged = try read(path: path).filter { queryIds.contains($0.key) }
+        guard !judged.isEmpty else {
+            throw CorpusError(path: path, line: 0, reason: "judges none of the \(queryIds.count) queries to evaluate (are the queries and qrels of the same split?)")
+        }
+        return judged
     }
 
     private static func parse(_ line: String, isFirst: Bool) throws(LineProblem) -> Judgment? {

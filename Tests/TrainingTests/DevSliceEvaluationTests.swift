@@ -1,3 +1,4 @@
+import DensekitCorpus
 import DensekitEncoder
 import DensekitEvaluation
 import DensekitTestSupport
@@ -33,6 +34,17 @@ import Testing
         let evaluation = try evaluator.evaluate(model)
         #expect(evaluation.queryCount == 1)
         #expect(evaluation.means == [1.0])
+    }
+
+    /// Queries the qrels do not judge at all (another split) are an error naming the qrels, not
+    /// an evaluation of nothing that reads 0.
+    @Test func queriesTheQrelsDoNotJudgeAreRefused() throws {
+        let f = try Self.files()
+        let other = URL(fileURLWithPath: f.slice).deletingLastPathComponent().appendingPathComponent("other.tsv").path
+        try "q9\tthe cat\n".write(toFile: other, atomically: true, encoding: .utf8)
+        #expect(throws: CorpusError(path: f.qrels, line: 0, reason: "judges none of the 1 queries to evaluate (are the queries and qrels of the same split?)")) {
+            try RetrievalEvaluator(collection: f.collection, queries: other, qrels: f.qrels, metrics: [.mrr(cutoff: 10)])
+        }
     }
 
     @Test func rerankEvaluatorScoresOnlyTheGivenQueries() throws {
