@@ -14,7 +14,8 @@ Subcommands (each prints one JSON object on stdout, progress on stderr):
         exact inner-product top k of each query over every row (numpy, chunks of 50,000 rows
         read from the file), saved as an int64 [queries, k] matrix, best first.
   build --vectors V.npy --factory F --out INDEX [--threads T]
-        faiss.index_factory(d, F, inner product), trained on the sample densekit trains on
+        faiss.index_factory(d, F, inner product) with polysemous training off (as densekit builds
+        it: no polysemous search reads it), trained on the sample densekit trains on
         (min(N, S) evenly spaced rows j * N // S, S = min(1,000,000, max(100,000, 256 * nlist))),
         rows added in chunks of 16,384 with their row numbers as ids, written to INDEX.
   search --index INDEX --queries Q.npy --truth TOP.npy --nprobe P [--mmap] [--k 10] [--threads 2]
@@ -216,12 +217,24 @@ def default_train_sample(factory):
     return min(1_000_000, max(100_000, 256 * lists))
 
 
+def no_polysemous_training(index):
+    """The build densekit makes: FAISS's factory turns on polysemous training for PQ codes
+    (reordering each sub-quantizer's centroids for Hamming-distance filtering, which only
+    polysemous search reads); densekit never runs that search and switches it off."""
+    import faiss
+    ivf = faiss.try_extract_index_ivf(index)
+    for inner in (ivf, index):
+        if inner is not None and hasattr(inner, "do_polysemous_training"):
+            inner.do_polysemous_training = False
+
+
 def cmd_build(args):
     import faiss
     import numpy as np
     faiss.omp_set_num_threads(args.threads)
     n, dim, offset = npy_layout(args.vectors)
     index = faiss.index_factory(dim, args.factory, faiss.METRIC_INNER_PRODUCT)
+    no_polysemous_training(index)
     read_s = train_s = add_s = 0.0
     sample = 0
     total_start = time.perf_counter()

@@ -57,10 +57,11 @@ extension FaissIndex {
     public static var distanceKernels: String {
         let best = DistanceKernel.best
         let supported = DistanceKernel.allCases.filter(\.isSupported).map(\.rawValue).joined(separator: ", ")
-        return "\(best) for HNSW and small flat searches (kernels here: \(supported))"
+        return "\(best) for HNSW, small flat searches, k-means and IVF list choice (kernels here: \(supported))"
     }
 
-    /// The index's distance kernel; nil when it has no flat float storage (IVF, PQ, ...).
+    /// The index's distance kernel (an IVF index's: its coarse quantizer's); nil when it has no
+    /// flat float storage (PQ, IVF over an HNSW quantizer, ...).
     public var distanceKernel: DistanceKernel? { DistanceKernel(code: cfaiss_index_distances(handle)) }
 
     /// Switches the index's storage to `kernel` (for comparisons and tests; new and loaded

@@ -256,12 +256,19 @@ import Testing
         }
     }
 
-    @Test func indexesWithoutFlatStorageKeepFaissDistances() throws {
+    /// An IVF index's flat coarse quantizer gets the SIMD storage (it picks every added
+    /// vector's list); a PQ index has no flat storage and keeps FAISS's distances.
+    @Test func ivfQuantizersGetTheKernelAndIndexesWithoutFlatStorageKeepFaiss() throws {
         let data = Self.vectors(400, dimension: 16, seed: 12, normalized: true)
         let ivf = try FaissIndex(factory: "IVF4,Flat", dimension: 16, metric: .innerProduct)
+        #expect(ivf.distanceKernel == FaissIndex.DistanceKernel.best)
         try ivf.train(data, count: 400)
-        #expect(ivf.distanceKernel == nil)
-        #expect(throws: IndexError.self) { try ivf.setDistanceKernel(.scalar) }
+        try ivf.setDistanceKernel(.scalar)
+        #expect(ivf.distanceKernel == FaissIndex.DistanceKernel.scalar)
+        let pq = try FaissIndex(factory: "PQ4x4", dimension: 16, metric: .innerProduct)
+        try pq.train(data, count: 400)
+        #expect(pq.distanceKernel == nil)
+        #expect(throws: IndexError.self) { try pq.setDistanceKernel(.scalar) }
         for kernel in FaissIndex.DistanceKernel.allCases where !kernel.isSupported {
             let flat = try FaissIndex(factory: "Flat", dimension: 16, metric: .innerProduct)
             #expect(throws: IndexError.self) { try flat.setDistanceKernel(kernel) }

@@ -12,6 +12,7 @@
 
 #include "cfaiss_internal.hpp"
 #include "cfaiss_kernels.hpp"
+#include "cfaiss_nearest.hpp"
 #include "cfaiss_simd_flat.hpp"
 
 #include <ckernels.h>
@@ -24,6 +25,7 @@
 #include <vector>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/utils/Heap.h>
 #include <faiss/utils/distances.h>
@@ -83,6 +85,12 @@ void cfaiss::SimdFlat::search(idx_t n, const float *x, idx_t k, float *distances
     if (plain && params == nullptr && k > 0 && metric_type == faiss::METRIC_INNER_PRODUCT && n >= 2 && n <= together_max &&
         kernel != CFAISS_DISTANCES_SCALAR) {
         scan_together(n, x, k, distances, labels);
+        return;
+    }
+    if (!small && plain && params == nullptr && k == 1 && ntotal > 0) {
+        // Many queries, one neighbour each: k-means assignment and IVF list choice.
+        cfaiss::nearest(metric_type, kernel != CFAISS_DISTANCES_SCALAR, std::max(1, omp_get_max_threads()), size_t(d),
+                        size_t(ntotal), get_xb(), size_t(n), x, distances, labels);
         return;
     }
     if (!small || !plain || params != nullptr || k <= 0) {
@@ -221,6 +229,11 @@ bool attach(faiss::Index *index, int kernel) {
     if (auto *hnsw = dynamic_cast<faiss::IndexHNSW *>(index)) {
         return replace_storage(hnsw->storage, hnsw->own_fields, kernel);
     }
+    if (auto *ivf = dynamic_cast<faiss::IndexIVF *>(index)) {
+        // The coarse quantizer: its centroids are searched for every vector added and every
+        // k-means iteration of training (IVF with an HNSW quantizer keeps FAISS's).
+        return replace_storage(ivf->quantizer, ivf->own_fields, kernel);
+    }
     return false;
 }
 
@@ -255,6 +268,7 @@ extern "C" int cfaiss_index_distances(const cfaiss_index_t *handle) {
         if (auto *map = dynamic_cast<const faiss::IndexIDMap *>(index)) index = map->index;
         else if (auto *pre = dynamic_cast<const faiss::IndexPreTransform *>(index)) index = pre->index;
         else if (auto *hnsw = dynamic_cast<const faiss::IndexHNSW *>(index)) index = hnsw->storage;
+        else if (auto *ivf = dynamic_cast<const faiss::IndexIVF *>(index)) index = ivf->quantizer;
         else break;
     }
     if (auto *simd = dynamic_cast<const SimdFlat *>(index)) return simd->kernel;

@@ -115,4 +115,13 @@ bool hnsw_search(const faiss::Index &index, faiss::Index::idx_t n, const float *
 // done nothing, for any other index. Threads: FAISS's OpenMP thread count of the calling thread.
 bool hnsw_add_with_ids(faiss::Index &index, faiss::Index::idx_t n, const float *x, const faiss::Index::idx_t *ids);
 
+// Trains the index, its product quantizer's k-means (IVF-PQ, PQ) on densekit's nearest search
+// (cfaiss_pq.cpp) unless its distances are FAISS's own.
+void train(faiss::Index &index, faiss::Index::idx_t n, const float *x);
+
+// Adds vectors to an IndexIVFPQ whose quantizer is densekit's SimdFlat, computing lists,
+// residuals and codes with densekit's nearest search, as IndexIVFPQ::add_with_ids would, and
+// returns true; returns false, having done nothing, for any other index.
+bool ivfpq_add_with_ids(faiss::Index &index, faiss::Index::idx_t n, const float *x, const faiss::Index::idx_t *ids);
+
 } // namespace cfaiss

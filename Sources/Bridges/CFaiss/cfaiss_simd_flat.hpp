@@ -24,7 +24,8 @@ struct SimdFlat final : faiss::IndexFlat {
 
     // Few queries: FAISS scans with its scalar fvec_* loops (below its BLAS threshold); scan
     // with the SIMD kernel instead, and 2..together_max inner-product queries in one pass over
-    // the stored vectors. Many queries (and id selectors) stay with FAISS's BLAS path.
+    // the stored vectors. Many queries with k = 1 (k-means, IVF list choice) go to
+    // cfaiss::nearest; other many-query searches (and id selectors) stay with FAISS's BLAS path.
     void search(idx_t n, const float *x, idx_t k, float *distances, idx_t *labels,
                 const faiss::SearchParameters *params) const override;
 

@@ -141,9 +141,12 @@ int cfaiss_index_write_on_disk(cfaiss_index_t *index, const char *index_path, co
 
 // --- Distance kernels -----------------------------------------------------------------------
 
-// How an HNSW or flat index computes distances on its float vectors. Debian's FAISS is built
-// for the x86-64 baseline (scalar loops); densekit's storage computes them with SIMD instead.
-// Created and read indexes get the best kernel the processor runs; files stay standard FAISS.
+// How an HNSW or flat index, or an IVF index's flat coarse quantizer, computes distances on its
+// float vectors. Debian's FAISS is built for the x86-64 baseline (scalar loops); densekit's
+// storage computes them with SIMD instead. Created and read indexes get the best kernel the
+// processor runs; files stay standard FAISS. With a densekit kernel, k-means (IVF and PQ
+// training) and IVF-PQ adds also assign vectors with densekit's nearest search; with
+// CFAISS_DISTANCES_FAISS they run FAISS's own code throughout.
 #define CFAISS_DISTANCES_FAISS 0  // FAISS's own IndexFlat storage and fvec_* functions
 #define CFAISS_DISTANCES_SCALAR 1 // densekit's storage, plain C++ loops (for tests)
 #define CFAISS_DISTANCES_AVX2 2   // densekit's storage, AVX2 + FMA
@@ -156,7 +159,7 @@ int cfaiss_distances_best(void);
 int cfaiss_distances_supported(int kernel);
 
 // Switches an index's storage to `kernel`. CFAISS_ERR_UNSUPPORTED when the processor cannot
-// run it or the index has no flat float storage (IVF, PQ, ...).
+// run it or the index has no flat float storage (PQ, IVF over an HNSW quantizer, ...).
 int cfaiss_index_set_distances(cfaiss_index_t *index, int kernel);
 
 // The index's current kernel, or -1 when it has no flat float storage.
