@@ -61,6 +61,9 @@ struct Search: ParsableCommand {
     @Option(name: .long, help: "HNSW: candidate list size (keep it >= k).")
     var efSearch: Int?
 
+    @Option(name: .long, help: "Re-score the index's best N x k candidates exactly with the stored vectors and keep the k best (FAISS's k_factor; for PQ indexes, whose compressed scores cap recall).")
+    var refine: Int?
+
     @Option(name: .long, help: "Threads for encoding and FAISS (default: one per core).")
     var threads: Int?
 
@@ -91,6 +94,10 @@ struct Search: ParsableCommand {
         guard queryVectors == nil || queries != nil && retriever == .dense else {
             throw ValidationError("--query-vectors needs --queries (whose ids and order its rows follow) and the dense retriever")
         }
+        if let refine, !(1...ExactRefine.maximumFactor).contains(refine) {
+            throw ValidationError("--refine must be between 1 and \(ExactRefine.maximumFactor), not \(refine)")
+        }
+        guard refine == nil || retriever == .dense else { throw ValidationError("--refine re-scores dense retrieval; it needs --retriever dense") }
         guard rerankDepth > 0, rerankDepth <= FaissIndex.maximumK else { throw ValidationError("--rerank-depth must be between 1 and \(FaissIndex.maximumK), not \(rerankDepth)") }
     }
 
@@ -101,7 +108,7 @@ struct Search: ParsableCommand {
         let encode = EncodeOptions(batchSize: 64, threads: threadCount)
         /// The first stage: `k` hits per query from the chosen retriever.
         let retrieve: (_ queries: [String], _ k: Int, _ includeText: Bool, _ progress: (Int) -> Void) throws -> [[Hit]]
-        let knobs = SearchKnobs(nprobe: nprobe, efSearch: efSearch)
+        let knobs = SearchKnobs(nprobe: nprobe, efSearch: efSearch, refine: refine)
         /// The index's model and FAISS index.
         func denseSearcher() throws -> Searcher {
             let searcher = try Searcher(folders: folders, model: model.map { URL(fileURLWithPath: $0) }, mapped: mmap, log: { warn($0) })

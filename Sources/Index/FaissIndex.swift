@@ -227,13 +227,19 @@ public struct SearchKnobs: Sendable, Hashable, Codable, CustomStringConvertible 
     public var nprobe: Int?
     /// HNSW (also an IVF's HNSW quantizer): candidate list size (keep it >= k).
     public var efSearch: Int?
+    /// Exact re-scoring (FAISS's IndexRefine k_factor): the index's best `refine` x k
+    /// candidates are scored again with their stored vectors and the k best kept. For
+    /// compressed indexes (PQ), whose approximate scores cap recall; nil or 1: none.
+    public var refine: Int?
 
-    public init(nprobe: Int? = nil, efSearch: Int? = nil) {
+    public init(nprobe: Int? = nil, efSearch: Int? = nil, refine: Int? = nil) {
         self.nprobe = nprobe
         self.efSearch = efSearch
+        self.refine = refine
     }
 
     public var description: String {
-        [nprobe.map { "nprobe \($0)" }, efSearch.map { "efSearch \($0)" }].compactMap { $0 }.joined(separator: ", ")
+        [nprobe.map { "nprobe \($0)" }, efSearch.map { "efSearch \($0)" }, refine.map { "refine \($0)" }]
+            .compactMap { $0 }.joined(separator: ", ")
     }
 }

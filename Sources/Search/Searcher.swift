@@ -190,7 +190,11 @@ public final class Searcher: @unchecked Sendable {
     /// One folder's `k` best for each query vector.
     private static func search(_ part: (folder: IndexFolder, index: FaissIndex), _ vectors: UnsafePointer<Float>, count: Int, k: Int,
                                includeText: Bool, knobs: SearchKnobs) throws -> [[Hit]] {
-        let (scores, labels) = try part.index.search(vectors, count: count, k: k, knobs: knobs)
+        var (scores, labels) = try part.index.search(vectors, count: count, k: k, knobs: knobs)
+        if let refine = knobs.refine, refine > 1 {
+            (scores, labels) = try ExactRefine(store: part.folder.store, index: part.index)
+                .refine(vectors, count: count, k: k, factor: refine, knobs: knobs)
+        }
         let passages = try part.folder.store.passages(internalIds: labels.map(Int.init), includeText: includeText)
         return (0..<count).map { q in
             var hits: [Hit] = []

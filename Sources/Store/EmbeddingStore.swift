@@ -219,6 +219,29 @@ public final class EmbeddingStore: @unchecked Sendable {
         }
     }
 
+    /// The stored vectors of `internalIds` (any order, repeats allowed), row i of `output` for
+    /// `internalIds[i]`, each checked against its checksum: the candidates of a search re-scored
+    /// exactly (`SearchKnobs.refine`).
+    ///
+    /// - Throws: `StoreError.corrupt` naming the passage whose vector is missing, of the wrong
+    ///   size or does not match its checksum.
+    public func readVectors(internalIds: [Int], dimension: Int, into output: UnsafeMutablePointer<Float>) throws {
+        guard !internalIds.isEmpty else { return }
+        try environment.read { txn in
+            for (row, id) in internalIds.enumerated() {
+                try txn.withValue(Self.key(id), in: vectors) { value in
+                    guard let value, value.count == dimension * 4 else {
+                        throw StoreError.corrupt(path: path, reason: "vector \(id) is \(value.map { "\($0.count) bytes" } ?? "missing"), expected \(dimension * 4) bytes for dimension \(dimension)")
+                    }
+                    if let problem = try checksumProblem(id: id, vector: value, txn) {
+                        throw StoreError.corrupt(path: path, reason: "\(try describe(id, txn)): \(problem); restore the store or build the index again")
+                    }
+                    UnsafeMutableRawPointer(output + row * dimension).copyMemory(from: value.baseAddress!, byteCount: value.count)
+                }
+            }
+        }
+    }
+
     /// Why the stored vector of `id` cannot be trusted; nil when its checksum matches (or it
     /// has none: written before checksums were kept).
     func checksumProblem(id: Int, vector: UnsafeRawBufferPointer, _ txn: LMDBTransaction) throws -> String? {

@@ -2,15 +2,16 @@ import DensekitTestSupport
 import Foundation
 import Testing
 
-/// `search --nprobe/--ef-search` on a tiny model: the setting reaches the search (nprobe = every
-/// list is the exact search) and one the index has no part for is a clear error.
+/// `search --nprobe/--ef-search/--refine` on a tiny model: the setting reaches the search (nprobe =
+/// every list, or refining every candidate, is the exact search) and one the index has no part
+/// for is a clear error.
 @Suite struct SearchKnobsCommandTests {
     @Test func nprobeReachesTheSearchAndAWrongKnobIsRefused() throws {
         let (collection, queries, _) = try RefreshCommandTests().corpus(120)
         let folder = URL(fileURLWithPath: collection).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("model"), withIntermediateDirectories: true)
         let model = try TinyModel.writeFolder(at: folder.appendingPathComponent("model")).path
-        for (name, factory) in [("flat", "Flat"), ("ivf", "IVF4,Flat")] {
+        for (name, factory) in [("flat", "Flat"), ("ivf", "IVF4,Flat"), ("pq", "PQ1x2")] {
             let build = try CommandRunner.run(["index", "build", "--model", model, "--index", folder.path + "/" + name, "--collection", collection,
                                                "--factory", factory, "--quiet"])
             #expect(build.status == 0, "\(build.stderr)")
@@ -42,5 +43,12 @@ import Testing
         #expect(one.status == 0 && !same(one, all), "nprobe 1 visits one list of 4")
         let wrong = try search("flat", ["--nprobe", "2"])
         #expect(wrong.status != 0 && wrong.stderr.contains("nprobe") && wrong.stderr.contains("Flat"), "\(wrong.stderr)")
+        // --refine reaches the search: a PQ index's best 30 x 5 candidates (all 120 passages)
+        // re-scored with the stored vectors are the exact search (ExactRefineTests shows a
+        // coarse index's own ranking differing; this corpus's passages are near one another).
+        let refined = try search("pq", ["--refine", "30"])
+        #expect(refined.status == 0 && same(refined, exact), "\(refined.stderr)")
+        let badRefine = try search("pq", ["--refine", "0"])
+        #expect(badRefine.status != 0 && badRefine.stderr.contains("--refine must be between 1 and 1000"), "\(badRefine.stderr)")
     }
 }
