@@ -222,8 +222,8 @@ def no_polysemous_training(index):
     (reordering each sub-quantizer's centroids for Hamming-distance filtering, which only
     polysemous search reads); densekit never runs that search and switches it off."""
     import faiss
-    ivf = faiss.try_extract_index_ivf(index)
-    for inner in (ivf, index):
+    ivf = faiss.try_extract_index_ivf(index)  # an IndexIVF proxy: downcast to reach IVF-PQ's fields
+    for inner in (faiss.downcast_index(ivf) if ivf is not None else None, index):
         if inner is not None and hasattr(inner, "do_polysemous_training"):
             inner.do_polysemous_training = False
 

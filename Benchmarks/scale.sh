@@ -13,7 +13,8 @@
 # Queries: the first QUERIES (1,000) debian-pkg dev queries, embedded by `densekit embed`.
 # Ground truth: exact inner-product top 10 over all N rows (numpy).
 # densekit: `index import --factory FACTORY --no-bm25`, then `search --nprobe P [--mmap]` for P
-# in NPROBES ("16 64 256"), each a whole command under /usr/bin/time -v. faiss-cpu
+# in NPROBES ("16 64 256"), each a whole command under /usr/bin/time -v, then with --refine R for R
+# in REFINES ("10"; densekit only). faiss-cpu
 # (Benchmarks/scale.py, pinned venv): the same factory trained on the same sample densekit
 # trains on, rows added in chunks of 16,384 with their row numbers as ids, written; then read
 # (normally and with IO_FLAG_MMAP) and searched at the same nprobes on 2 threads.
@@ -42,6 +43,7 @@ nq="${QUERIES:-1000}"
 [[ "$nq" =~ ^[1-9][0-9]*$ ]] || { echo "$0: QUERIES must be a positive whole number, got '$nq'" >&2; exit 2; }
 read -r -a nprobes <<< "${NPROBES:-16 64 256}"
 [ ${#nprobes[@]} -gt 0 ] || { echo "$0: NPROBES is empty" >&2; exit 2; }
+read -r -a refines <<< "${REFINES-10}"  # REFINES="": no --refine rows
 result="$(result_json "${RESULT:-Benchmarks/results/scale-$(date +%Y-%m-%d).json}")"
 py="$venv/bin/python"
 helper=Benchmarks/scale.py
@@ -230,6 +232,21 @@ for p in "${nprobes[@]}"; do
         ratio="$(calc "'%.2fx' % ($f_wall / ($wall - $embed_wall)) if $wall > $embed_wall else '-'")"
         row "densekit" "$step" "$wall" "" "" "" "" "$(calc "'%.1f' % ($nq / $wall)")" "$ratio" "$(get "$recall" recall .4f)" "$rss" "" \
             "densekit search --index I --queries Q.tsv -k 10 --nprobe $p${mflag[@]+ ${mflag[*]}} --format msmarco -o R --quiet"
+        rm -f "$tmp/run.tsv"
+    done
+done
+
+# 7. Exact re-scoring (`--refine R`) at each nprobe: densekit only (faiss-cpu's counterpart,
+# IndexRefineFlat, keeps a second copy of every vector in memory; not run here).
+for p in "${nprobes[@]}"; do
+    for r in "${refines[@]}"; do
+        step="search nprobe $p refine $r"
+        say "$step: densekit"
+        timed "dsearch-$p-refine-$r" "$dk" search --index "$dkindex" --queries "$queries" -k 10 --nprobe "$p" --refine "$r" \
+            --format msmarco -o "$tmp/run.tsv" --quiet
+        recall="$("$py" "$helper" recall --run "$tmp/run.tsv" --queries "$queries" --truth "$truth")"
+        row "densekit" "$step" "$wall" "" "" "" "" "$(calc "'%.1f' % ($nq / $wall)")" "" "$(get "$recall" recall .4f)" "$rss" "" \
+            "densekit search --index I --queries Q.tsv -k 10 --nprobe $p --refine $r --format msmarco -o R --quiet"
         rm -f "$tmp/run.tsv"
     done
 done

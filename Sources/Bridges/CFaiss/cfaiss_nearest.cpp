@@ -116,34 +116,60 @@ void small_plain(size_t d, size_t nb, const float *t, const float *xb, size_t q0
 
 #define AVX2 __attribute__((target("avx2,fma")))
 
+// acc += the term of dimension j for the 8 stored vectors at c: x_j c or (x_j - c)^2.
 template <bool IP>
+AVX2 inline __m256 small_step(__m256 xj, const float *c, __m256 acc) {
+    __m256 cj = _mm256_loadu_ps(c);
+    if (IP) return _mm256_fmadd_ps(xj, cj, acc);
+    __m256 u = _mm256_sub_ps(xj, cj);
+    return _mm256_fmadd_ps(u, u, acc);
+}
+
+// Keeps, per lane, the better of (lane, index) and (s, current); current moves to the next block.
+template <bool IP>
+AVX2 inline void small_keep(__m256 s, __m256 &lane, __m256i &index, __m256i &current) {
+    __m256 wins = _mm256_cmp_ps(s, lane, IP ? _CMP_GT_OQ : _CMP_LT_OQ);
+    lane = _mm256_blendv_ps(lane, s, wins);
+    index = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(index), _mm256_castsi256_ps(current), wins));
+    current = _mm256_add_epi32(current, _mm256_set1_epi32(8));
+}
+
+// D: the dimension when known at compile time (the common PQ sub-vector sizes), 0 for `d`.
+// Four blocks of 8 stored vectors are scored together: four independent sums, so the FMAs
+// overlap instead of each waiting for the last (one sum per block was latency-bound). The
+// query's coordinates are broadcast once per query.
+template <bool IP, size_t D>
 AVX2 void small_avx2(size_t d, size_t nb, const float *t, const float *xb, size_t q0, size_t q1, const float *x, float *dis,
                      int64_t *labels) {
-    size_t blocks = nb / 8;
-    const __m256i step = _mm256_set1_epi32(8);
+    const size_t dim = D ? D : d;
+    const size_t blocks = nb / 8, stride = dim * 8;
+    __m256 xs[cfaiss::small_dimension_max];
     for (size_t q = q0; q < q1; q++) {
-        const float *xq = x + q * d;
+        const float *xq = x + q * dim;
+        for (size_t j = 0; j < dim; j++) xs[j] = _mm256_set1_ps(xq[j]);
         __m256 lane = _mm256_set1_ps(IP ? -inf : inf);
         __m256i index = _mm256_setzero_si256();
         __m256i current = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        const float *c = t;
-        for (size_t b = 0; b < blocks; b++) {
-            __m256 s = _mm256_setzero_ps();
-            for (size_t j = 0; j < d; j++, c += 8) {
-                __m256 xj = _mm256_set1_ps(xq[j]);
-                __m256 cj = _mm256_loadu_ps(c);
-                if (IP) {
-                    s = _mm256_fmadd_ps(xj, cj, s);
-                } else {
-                    __m256 u = _mm256_sub_ps(xj, cj);
-                    s = _mm256_fmadd_ps(u, u, s);
-                }
+        size_t b = 0;
+        for (; b + 4 <= blocks; b += 4) {
+            const float *c = t + b * stride;
+            __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+            for (size_t j = 0; j < dim; j++) {
+                s0 = small_step<IP>(xs[j], c + j * 8, s0);
+                s1 = small_step<IP>(xs[j], c + stride + j * 8, s1);
+                s2 = small_step<IP>(xs[j], c + 2 * stride + j * 8, s2);
+                s3 = small_step<IP>(xs[j], c + 3 * stride + j * 8, s3);
             }
-            __m256 wins = _mm256_cmp_ps(s, lane, IP ? _CMP_GT_OQ : _CMP_LT_OQ);
-            lane = _mm256_blendv_ps(lane, s, wins);
-            index = _mm256_castps_si256(
-                    _mm256_blendv_ps(_mm256_castsi256_ps(index), _mm256_castsi256_ps(current), wins));
-            current = _mm256_add_epi32(current, step);
+            small_keep<IP>(s0, lane, index, current);
+            small_keep<IP>(s1, lane, index, current);
+            small_keep<IP>(s2, lane, index, current);
+            small_keep<IP>(s3, lane, index, current);
+        }
+        for (; b < blocks; b++) {
+            const float *c = t + b * stride;
+            __m256 s0 = _mm256_setzero_ps();
+            for (size_t j = 0; j < dim; j++) s0 = small_step<IP>(xs[j], c + j * 8, s0);
+            small_keep<IP>(s0, lane, index, current);
         }
         alignas(32) float lanes[8];
         alignas(32) int32_t indexes[8];
@@ -152,9 +178,20 @@ AVX2 void small_avx2(size_t d, size_t nb, const float *t, const float *xb, size_
         float best = IP ? -inf : inf;
         int64_t label = -1;
         if (blocks > 0) reduce_lanes<IP>(lanes, indexes, best, label);
-        scan_tail<IP>(xq, d, nb, xb, best, label);
+        scan_tail<IP>(xq, dim, nb, xb, best, label);
         dis[q] = best;
         labels[q] = label;
+    }
+}
+
+template <bool IP>
+void small_avx2_any(size_t d, size_t nb, const float *t, const float *xb, size_t q0, size_t q1, const float *x, float *dis,
+                    int64_t *labels) {
+    switch (d) {
+    case 4: small_avx2<IP, 4>(d, nb, t, xb, q0, q1, x, dis, labels); break;
+    case 8: small_avx2<IP, 8>(d, nb, t, xb, q0, q1, x, dis, labels); break;
+    case 16: small_avx2<IP, 16>(d, nb, t, xb, q0, q1, x, dis, labels); break;
+    default: small_avx2<IP, 0>(d, nb, t, xb, q0, q1, x, dis, labels); break;
     }
 }
 
@@ -260,7 +297,7 @@ void small(bool simd, int threads, size_t d, size_t nb, const float *xb, size_t 
     std::vector<float> t = transpose_blocks(d, nb, xb);
     auto run = [&](size_t q0, size_t q1) {
         if (simd) {
-            small_avx2<IP>(d, nb, t.data(), xb, q0, q1, x, dis, labels);
+            small_avx2_any<IP>(d, nb, t.data(), xb, q0, q1, x, dis, labels);
         } else {
             small_plain<IP>(d, nb, t.data(), xb, q0, q1, x, dis, labels);
         }

@@ -3,9 +3,9 @@
 // FAISS 1.7.3 (Debian's baseline x86-64 build) trains a PQ by running k-means on each of its M
 // sub-vector slices, and encodes a vector by finding, in each slice, the nearest of 256
 // centroids of 8 or so dimensions; both run scalar code or a BLAS product with an inner
-// dimension of 8. On 131,072 vectors of 384 dimensions, "IVF256,PQ48" trained in 221 s and added
-// in 5.0 s there, against 49 s and 0.9 s in the faiss-cpu 1.15 wheel (2-core AMD EPYC,
-// 2026-12-02). FAISS lets a PQ take its assignment index from the caller
+// dimension of 8. On 131,072 vectors of 384 dimensions (2-core AMD EPYC, 2026-12-02, polysemous
+// training off), "IVF256,PQ48" trained in 123.7 s and added in 13.6 s there, against 12.3 s and
+// 1.6 s in the faiss-cpu 1.15.1 wheel; densekit's path below: 15.6 s and 1.9 s. FAISS lets a PQ take its assignment index from the caller
 // (ProductQuantizer::assign_index, used by train and compute_codes_with_assign_index), and an
 // IVF index take already-encoded vectors (IndexIVF::add_sa_codes), so densekit lends it a
 // SimdFlat (cfaiss_nearest.hpp) for training, and for adds computes the lists (through the
