@@ -28,7 +28,9 @@
 # build trains IVF4096 on a 1,000,000-row sample (k-means, ~80 TFLOP, against ~200 GFLOP/s of
 # sgemm) and PQ48, so ~10-20 minutes a side at either N; with adding, storing, the data and
 # the exact ground truth, about 45-60 minutes at 1M and 1.5-2.5 hours at 8.8M.
-# Measured (2026-12-02, 2-core AMD EPYC): N 1,000,000 with FACTORY IVF1024,PQ48, 12 minutes in all.
+# Measured (2026-12-02, 2-core AMD EPYC): N 1,000,000 with FACTORY IVF1024,PQ48, 12 minutes in all
+# (6 once densekit's k-means was fast and the data existed); N 8,800,000 with IVF4096,PQ48, 38 minutes
+# (NPROBES "16 64", REFINES "10"), about 42 GB of disk at the peak (data 16.9, store 24.3, indexes 1.0).
 set -euo pipefail
 usage="usage: $0 PATH/TO/debian-pkg N [FACTORY]"
 corpus="$(realpath "${1:?$usage}")"

@@ -9,7 +9,7 @@ struct Serve: ParsableCommand {
         abstract: "Serve an index over HTTP: search, embed and rerank as JSON.",
         discussion: """
         Endpoints: POST /v1/search {"query": "...", "k": 10} or {"queries": [...]} (with \
-        "retriever", "nprobe", "ef_search", "rerank", "rerank_depth", "fields"), answered in \
+        "retriever", "nprobe", "ef_search", "refine", "rerank", "rerank_depth", "fields"), answered in \
         `densekit search --json`'s shape; POST /v1/embed {"texts": [...]}; POST /v1/rerank \
         {"query": "...", "passages": [...]} (with --rerank); GET /v1/index; GET /health. \
         Concurrent dense searches share encoder batches: those that arrive while one runs go \

@@ -72,6 +72,7 @@ public enum OpenAPI {
         ]
         if can.nprobe { properties["nprobe"] = schema("integer", "IVF indexes: inverted lists visited, for this request only (bm25 ignores it).", extra: ["minimum": 1, "maximum": 65_536]) }
         if can.efSearch { properties["ef_search"] = schema("integer", "HNSW indexes: candidate list size, for this request only (bm25 ignores it).", extra: ["minimum": 1, "maximum": 65_536]) }
+        properties["refine"] = schema("integer", "Dense retrieval: re-score the index's best refine x k candidates with the stored vectors and keep the k best (for PQ indexes, whose compressed scores cap recall), for this request only (bm25 ignores it).", extra: ["minimum": 1, "maximum": 100])
         if can.rerank {
             properties["rerank"] = schema("boolean", "Rerank with the server's cross-encoder (serve --rerank).", extra: ["default": false])
             properties["rerank_depth"] = schema("integer", "When reranking: first-stage hits reranked per query (default max(k, 100)); ignored otherwise.", extra: ["minimum": 1, "maximum": 10_000])

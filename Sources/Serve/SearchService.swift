@@ -82,11 +82,13 @@ public final class SearchService: @unchecked Sendable {
     }
 
     /// The fields `/v1/search` takes (the OpenAPI document lists the same).
-    public static let searchFields: Set<String> = ["query", "queries", "k", "retriever", "nprobe", "ef_search", "rerank", "rerank_depth", "fields"]
+    public static let searchFields: Set<String> = ["query", "queries", "k", "retriever", "nprobe", "ef_search", "refine", "rerank", "rerank_depth", "fields"]
     public static let hitFields: Set<String> = ["id", "rank", "score", "text"]
+    /// The largest `refine` a request may ask (candidates re-scored: refine x k per query).
+    public static let maxRefine = 100
 
     /// `POST /v1/search`: `{"query": "...", "k": 10}` or `{"queries": [...]}`, with
-    /// `retriever`, `nprobe`, `ef_search`, `rerank`, `rerank_depth` and `fields`. The answer has
+    /// `retriever`, `nprobe`, `ef_search`, `refine`, `rerank`, `rerank_depth` and `fields`. The answer has
     /// `densekit search --json`'s shape: `{"query", "hits": [{"id", "rank", "score", "text"}]}`,
     /// an array of those for `queries`.
     public func search(body: Data) async throws(ServeError) -> Data {
@@ -105,7 +107,8 @@ public final class SearchService: @unchecked Sendable {
             throw .badRequest("retriever '\(retrieverName)': this index serves \(retrievers.map(\.rawValue).joined(separator: ", "))")
         }
         // Dense search settings; BM25 has none and ignores them (as rerank_depth without rerank).
-        var knobs = SearchKnobs(nprobe: try request.int("nprobe", in: 1...65_536), efSearch: try request.int("ef_search", in: 1...65_536))
+        var knobs = SearchKnobs(nprobe: try request.int("nprobe", in: 1...65_536), efSearch: try request.int("ef_search", in: 1...65_536),
+                                refine: try request.int("refine", in: 1...Self.maxRefine))
         if retriever == .bm25 { knobs = SearchKnobs() }
         let rerank = try request.bool("rerank") ?? false
         if rerank, reranker == nil { throw .badRequest("'rerank': this server has no cross-encoder (start it with --rerank)") }

@@ -7,7 +7,7 @@ import Foundation
 import Testing
 
 /// `densekit serve`'s answers without HTTP, on a tiny random model and an IVF index: concurrent
-/// requests (mixed k, nprobe, fields) each get what a lone search gets and share encoder
+/// requests (mixed k, nprobe, refine, fields) each get what a lone search gets and share encoder
 /// batches; bad requests get a 400 naming the problem.
 @Suite struct SearchServiceTests {
     /// A tiny-model IVF index (and BM25) of 200 passages.
@@ -48,21 +48,24 @@ import Testing
     func object(_ data: Data) throws -> Any { try JSONSerialization.jsonObject(with: data) }
 
     /// The hits a lone `Searcher` call gives, as the service writes them.
-    func expected(_ query: String, k: Int, nprobe: Int?) throws -> [[String: Any]] {
+    func expected(_ query: String, k: Int, nprobe: Int?, refine: Int? = nil) throws -> [[String: Any]] {
         let hits = try Self.service.batcher.searcher.search([query], k: k, includeText: true, encode: EncodeOptions(batchSize: 64, threads: 1),
-                                                            knobs: SearchKnobs(nprobe: nprobe))[0]
+                                                            knobs: SearchKnobs(nprobe: nprobe, refine: refine))[0]
         return hits.map { ["id": $0.id, "rank": $0.rank, "score": Double($0.score), "text": $0.text] }
     }
 
     @Test func concurrentMixedRequestsEachGetTheirOwnAnswerAndShareBatches() async throws {
         let service = try Self.serve()  // its own, so that the batch counts are this test's
         let before = service.batcher.statistics
-        let requests = (0..<24).map { i -> (query: String, k: Int, nprobe: Int?) in (Self.queries[i % 8], 1 + i % 5, [nil, 1, 4][i % 3]) }
+        let requests = (0..<24).map { i -> (query: String, k: Int, nprobe: Int?, refine: Int?) in
+            (Self.queries[i % 8], 1 + i % 5, [nil, 1, 4][i % 3], [nil, 3][i % 2])
+        }
         let answers = try await withThrowingTaskGroup(of: (Int, Data).self) { group in
             for (i, request) in requests.enumerated() {
                 group.addTask {
                     var body: [String: Any] = ["query": request.query, "k": request.k]
                     if let nprobe = request.nprobe { body["nprobe"] = nprobe }
+                    if let refine = request.refine { body["refine"] = refine }
                     return (i, try await service.search(body: JSONSerialization.data(withJSONObject: body)))
                 }
             }
@@ -75,7 +78,7 @@ import Testing
             let answer = try #require(try object(data) as? [String: Any])
             #expect(answer["query"] as? String == request.query)
             let hits = try #require(answer["hits"] as? [[String: Any]])
-            let wanted = try expected(request.query, k: request.k, nprobe: request.nprobe)
+            let wanted = try expected(request.query, k: request.k, nprobe: request.nprobe, refine: request.refine)
             #expect(hits.map { $0["id"] as? String } == wanted.map { $0["id"] as? String }, "request \(i)")
             #expect(zip(hits, wanted).allSatisfy { abs(($0["score"] as? Double ?? 9) - ($1["score"] as? Double ?? 0)) < 1e-5 && $0["text"] as? String == $1["text"] as? String })
         }
@@ -140,6 +143,8 @@ import Testing
         (#"{"query": "cat", "colour": "red"}"#, "unknown field 'colour'"),
         (#"{"query": "cat", "retriever": "magic"}"#, "retriever 'magic': this index serves dense, bm25, hybrid"),
         (#"{"query": "cat", "ef_search": 32}"#, "efSearch"),
+        (#"{"query": "cat", "refine": 0}"#, "'refine' must be between 1 and 100"),
+        (#"{"query": "cat", "refine": 101}"#, "'refine' must be between 1 and 100"),
         (#"{"query": "cat", "rerank": true}"#, "no cross-encoder"),
         (#"{"query": "cat", "fields": ["id", "vector"]}"#, "unknown field 'vector'"),
         (#"{"query": "cat""#, "malformed JSON"),
