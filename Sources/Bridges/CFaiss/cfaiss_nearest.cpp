@@ -127,11 +127,21 @@ AVX2 inline __m256 small_step(__m256 xj, const float *c, __m256 acc) {
 
 // Keeps, per lane, the better of (lane, index) and (s, current); current moves to the next block.
 template <bool IP>
-AVX2 inline void small_keep(__m256 s, __m256 &lane, __m256i &index, __m256i &current) {
+AVX2 inline void keep_lanes(__m256 s, __m256 &lane, __m256i &index, __m256i &current) {
     __m256 wins = _mm256_cmp_ps(s, lane, IP ? _CMP_GT_OQ : _CMP_LT_OQ);
     lane = _mm256_blendv_ps(lane, s, wins);
     index = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(index), _mm256_castsi256_ps(current), wins));
     current = _mm256_add_epi32(current, _mm256_set1_epi32(8));
+}
+
+// The best of the 8 lanes, ties to the lower index, into best/label if it beats them.
+template <bool IP>
+AVX2 inline void reduce_avx2(__m256 lane, __m256i index, float &best, int64_t &label) {
+    alignas(32) float lanes[8];
+    alignas(32) int32_t indexes[8];
+    _mm256_store_ps(lanes, lane);
+    _mm256_store_si256(reinterpret_cast<__m256i *>(indexes), index);
+    reduce_lanes<IP>(lanes, indexes, best, label);
 }
 
 // D: the dimension when known at compile time (the common PQ sub-vector sizes), 0 for `d`.
@@ -160,24 +170,20 @@ AVX2 void small_avx2(size_t d, size_t nb, const float *t, const float *xb, size_
                 s2 = small_step<IP>(xs[j], c + 2 * stride + j * 8, s2);
                 s3 = small_step<IP>(xs[j], c + 3 * stride + j * 8, s3);
             }
-            small_keep<IP>(s0, lane, index, current);
-            small_keep<IP>(s1, lane, index, current);
-            small_keep<IP>(s2, lane, index, current);
-            small_keep<IP>(s3, lane, index, current);
+            keep_lanes<IP>(s0, lane, index, current);
+            keep_lanes<IP>(s1, lane, index, current);
+            keep_lanes<IP>(s2, lane, index, current);
+            keep_lanes<IP>(s3, lane, index, current);
         }
         for (; b < blocks; b++) {
             const float *c = t + b * stride;
             __m256 s0 = _mm256_setzero_ps();
             for (size_t j = 0; j < dim; j++) s0 = small_step<IP>(xs[j], c + j * 8, s0);
-            small_keep<IP>(s0, lane, index, current);
+            keep_lanes<IP>(s0, lane, index, current);
         }
-        alignas(32) float lanes[8];
-        alignas(32) int32_t indexes[8];
-        _mm256_store_ps(lanes, lane);
-        _mm256_store_si256(reinterpret_cast<__m256i *>(indexes), index);
         float best = IP ? -inf : inf;
         int64_t label = -1;
-        if (blocks > 0) reduce_lanes<IP>(lanes, indexes, best, label);
+        if (blocks > 0) reduce_avx2<IP>(lane, index, best, label);
         scan_tail<IP>(xq, dim, nb, xb, best, label);
         dis[q] = best;
         labels[q] = label;
@@ -216,7 +222,6 @@ void pick_plain(size_t rows, size_t cn, size_t c0, const float *ip, const float 
 template <bool IP>
 AVX2 void pick_avx2(size_t rows, size_t cn, size_t c0, const float *ip, const float *norms, float *best, int64_t *label) {
     const __m256 two = _mm256_set1_ps(2);
-    const __m256i step = _mm256_set1_epi32(8);
     size_t full = cn / 8 * 8;
     for (size_t r = 0; r < rows; r++) {
         const float *row = ip + r * cn;
@@ -226,21 +231,13 @@ AVX2 void pick_avx2(size_t rows, size_t cn, size_t c0, const float *ip, const fl
         for (size_t j = 0; j < full; j += 8) {
             __m256 s = _mm256_loadu_ps(row + j);
             if (!IP) s = _mm256_fnmadd_ps(two, s, _mm256_loadu_ps(norms + c0 + j));
-            __m256 wins = _mm256_cmp_ps(s, lane, IP ? _CMP_GT_OQ : _CMP_LT_OQ);
-            lane = _mm256_blendv_ps(lane, s, wins);
-            index = _mm256_castps_si256(
-                    _mm256_blendv_ps(_mm256_castsi256_ps(index), _mm256_castsi256_ps(current), wins));
-            current = _mm256_add_epi32(current, step);
+            keep_lanes<IP>(s, lane, index, current);
         }
-        alignas(32) float lanes[8];
-        alignas(32) int32_t indexes[8];
-        _mm256_store_ps(lanes, lane);
-        _mm256_store_si256(reinterpret_cast<__m256i *>(indexes), index);
         // This block's best (ties to its lower index), then the block's tail, then against the
         // earlier blocks' best, which wins ties (lower index).
         float block_best = IP ? -inf : inf;
         int64_t block_label = -1;
-        if (full > 0) reduce_lanes<IP>(lanes, indexes, block_best, block_label);
+        if (full > 0) reduce_avx2<IP>(lane, index, block_best, block_label);
         for (size_t j = full; j < cn; j++) {
             float s = IP ? row[j] : norms[c0 + j] - 2 * row[j];
             if (better<IP>(s, block_best)) {
