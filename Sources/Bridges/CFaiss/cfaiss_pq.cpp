@@ -5,7 +5,7 @@
 // centroids of 8 or so dimensions; both run scalar code or a BLAS product with an inner
 // dimension of 8. On 131,072 vectors of 384 dimensions (2-core AMD EPYC, 2026-12-02, polysemous
 // training off), "IVF256,PQ48" trained in 123.7 s and added in 13.6 s there, against 12.3 s and
-// 1.6 s in the faiss-cpu 1.15.1 wheel; densekit's path below: 15.6 s and 1.9 s.
+// 1.6 s in the faiss-cpu 1.15.1 wheel; densekit's path below: 13.0 s and 1.6 s.
 //
 // FAISS lets a PQ take its assignment index from the caller (ProductQuantizer::assign_index,
 // used by train and compute_codes_with_assign_index), and an IVF index take already-encoded
