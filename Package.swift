@@ -61,7 +61,7 @@ let package = Package(
         ),
         .target(
             name: "DensekitSearch",
-            dependencies: ["DensekitCorpus", "DensekitEncoder", "DensekitStore", "DensekitIndex"],
+            dependencies: ["DensekitCorpus", "DensekitEncoder", "DensekitStore", "DensekitIndex", "DensekitTensor"],
             path: "Sources/Search"
         ),
         .target(

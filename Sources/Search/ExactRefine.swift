@@ -1,5 +1,6 @@
 import DensekitIndex
 import DensekitStore
+import DensekitTensor
 
 /// Exact re-scoring of a compressed index's candidates with the vectors in the store (FAISS's
 /// IndexRefineFlat, without a second copy of the vectors in memory): the index's best
@@ -43,12 +44,9 @@ public struct ExactRefine {
             var scored: [(score: Float, id: Int)] = stored.withUnsafeBufferPointer { buffer in
                 found.enumerated().map { row, id in
                     let v = buffer.baseAddress! + row * dimension
+                    if higherIsBetter { return (RowKernels.dot(query, v, dimension), id) }
                     var s: Float = 0
-                    if higherIsBetter {
-                        for j in 0..<dimension { s += query[j] * v[j] }
-                    } else {
-                        for j in 0..<dimension { let t = query[j] - v[j]; s += t * t }
-                    }
+                    for j in 0..<dimension { let t = query[j] - v[j]; s += t * t }
                     return (s, id)
                 }
             }
