@@ -47,7 +47,7 @@ struct AR2Evaluation {
 
     /// Searches `index` (built with the retriever being evaluated, which it records) and reranks.
     func evaluate(index: URL, ranker: CrossEncoder) throws -> Result {
-        let searcher = try Searcher(folder: try IndexFolder(path: index.path, access: .readOnly), log: { _ in })
+        let searcher = try Searcher(folder: try IndexFolder(path: index.path, access: .readOnly, reads: .random), log: { _ in })
         let depth = max(100, rerankDepth)
         let encode = EncodeOptions(batchSize: 64, threads: threads)
         let hits = try searcher.search(queries.map(\.text), k: depth, includeText: true, encode: encode)

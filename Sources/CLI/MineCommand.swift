@@ -68,7 +68,7 @@ struct Mine: ParsableCommand {
     }
 
     func run() throws {
-        let folder = try IndexFolder(path: index, access: .readRepairingIfWritable)
+        let folder = try IndexFolder(path: index, access: .readRepairingIfWritable, reads: .random)
         let judgments = try QrelsReader.read(path: qrels)
         // Opened first: an unwritable output is found before the searching, not after it.
         let sink = try OutputSink(path: output)

@@ -60,7 +60,7 @@ struct Rerank: ParsableCommand {
         while let (_, query) = try reader.nextRecord() { queryTexts[query.id] = query.text }
         let needed = reranker.passageIds(of: rankings)
         let passages = try collection.map { try Reranker.passages(needed, collection: $0) }
-            ?? Reranker.passages(needed, store: try IndexFolder(path: index ?? "", access: .readOnly).store)
+            ?? Reranker.passages(needed, store: try IndexFolder(path: index ?? "", access: .readOnly, reads: .random).store)
         // Opened before the scoring: an unwritable output is found before the work, not after it.
         let writer = try runOutput.writer(defaultFormat: .msmarco, defaultTag: "densekit-rerank")
         let pairCount = rankings.reduce(0) { $0 + min($1.1.count, depth) }

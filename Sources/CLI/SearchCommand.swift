@@ -102,7 +102,7 @@ struct Search: ParsableCommand {
     }
 
     func run() throws {
-        let folders = try index.map { try IndexFolder(path: $0, access: .readRepairingIfWritable) }
+        let folders = try index.map { try IndexFolder(path: $0, access: .readRepairingIfWritable, reads: .random) }
         let folder = folders[0]
         let threadCount = threads ?? EncodeOptions.defaultThreads
         let encode = EncodeOptions(batchSize: 64, threads: threadCount)

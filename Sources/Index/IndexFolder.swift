@@ -45,7 +45,10 @@ public final class IndexFolder: @unchecked Sendable {
     }
 
     /// Opens the folder's store for `access`.
-    public init(path: String, access: Access) throws {
+    /// - Parameter reads: how the store will be read: `.random` for searchers, which read the
+    ///   ids, texts or vectors of their hits at scattered places (a repair of a stale FAISS
+    ///   file then reads the store without read-ahead too: slower from a cold disk, still right).
+    public init(path: String, access: Access, reads: LMDBEnvironment.ReadPattern = .sequential) throws {
         self.path = path
         let storePath = path + "/store"
         if access != .create && !FileManager.default.fileExists(atPath: storePath + "/data.mdb") {
@@ -73,7 +76,7 @@ public final class IndexFolder: @unchecked Sendable {
             lock = nil
             readOnly = !writable || beingBuiltBy != nil
         }
-        store = try EmbeddingStore(path: storePath, create: access == .create, readOnly: readOnly)
+        store = try EmbeddingStore(path: storePath, create: access == .create, readOnly: readOnly, reads: reads)
     }
 
     private static func writable(_ path: String) -> Bool { access(path, W_OK) == 0 }

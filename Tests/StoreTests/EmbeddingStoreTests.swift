@@ -19,6 +19,22 @@ import Testing
         return out
     }
 
+    /// `reads: .random` reaches the kernel: the store's memory map carries the random-read
+    /// flag (no read-ahead around a search's scattered page misses); the default does not.
+    @Test func randomReadsTurnReadAheadOff() throws {
+        let path = try TinyModel.temporaryFolder().path
+        let data = path + "/data.mdb"
+        do {
+            let store = try EmbeddingStore(path: path, create: true)
+            _ = try store.append(records(["a"]), vectors: vectors([1]), dimension: dimension, policy: .error, progress: BuildProgress())
+            #expect(try MemoryMaps.flags(of: data).map { $0.contains("rr") } == [false])
+        }
+        #expect(try MemoryMaps.flags(of: data).isEmpty)
+        let store = try EmbeddingStore(path: path, readOnly: true, reads: .random)
+        #expect(try MemoryMaps.flags(of: data).map { $0.contains("rr") } == [true])
+        #expect(try store.passages(internalIds: [0])[0]?.text == "text of a")
+    }
+
     @Test func appendsAndReadsBackAcrossReopen() throws {
         let path = try TinyModel.temporaryFolder().path
         do {

@@ -2,6 +2,7 @@
 #define DENSEKIT_CKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,6 +37,13 @@ void ckernels_softmax(int level, float *x, size_t rows, size_t width, size_t str
 // reuses it for every row of A.
 void ckernels_gemm_nt_rows(int level, size_t m, size_t j0, size_t j1, size_t k, float alpha, const float *a, size_t lda,
                            const float *b, size_t ldb, float beta, float *c, size_t ldc);
+
+// CRC-32 (IEEE, as zlib) of the first bytes of `data`, continuing from the raw register `*state`
+// (a CRC's register before its final inversion): folds whole 16-byte blocks with carry-less
+// multiplication and returns how many bytes it consumed (a multiple of 16, all but the last
+// 0-15), leaving the new register in `*state`; 0 when the processor lacks PCLMULQDQ or `length`
+// is under 64 (the caller's table loop does those bytes).
+size_t ckernels_crc32_fold(uint32_t *state, const void *data, size_t length);
 
 #ifdef __cplusplus
 }
