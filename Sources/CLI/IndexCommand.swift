@@ -295,6 +295,7 @@ extension Index {
                     try folder.store.readVectors(start..<end, dimension: dimension, into: buffer.baseAddress!)
                     try writer.append(UnsafeBufferPointer(rebasing: buffer[0..<((end - start) * dimension)]))
                 }
+                folder.store.releaseMappedPages()
                 if let sink {
                     for passage in try folder.store.passages(internalIds: Array(start..<end), includeText: false) {
                         try sink.write((passage?.id ?? "") + "\n")

@@ -159,6 +159,7 @@ public struct IndexBuilder {
         var batchOrdinals: [Int] = []
         /// Stores the batch with the progress: lines up to `line` read (for a shard, lines of
         /// other shards after the batch's last passage too: the checksum covers them).
+        var storedSinceRelease = 0
         func commit(through line: Int) throws {
             guard !batch.isEmpty else { return }
             let start = DispatchTime.now().uptimeNanoseconds
@@ -174,6 +175,13 @@ public struct IndexBuilder {
             report.stored += result.stored
             report.encodeSeconds += Double(encoded - start) / 1e9
             report.storeSeconds += Double(DispatchTime.now().uptimeNanoseconds - encoded) / 1e9
+            // Appending reads B-tree pages (duplicate ids, the tables' last leaves) through
+            // the memory map; released every scan chunk so the resident set stays flat.
+            storedSinceRelease += batch.count
+            if storedSinceRelease >= IndexFolder.scanChunk {
+                storedSinceRelease = 0
+                store.releaseMappedPages()
+            }
             batch.removeAll(keepingCapacity: true)
             batchOrdinals.removeAll(keepingCapacity: true)
             progress(try store.count())

@@ -172,7 +172,9 @@ public final class IndexFolder: @unchecked Sendable {
             try vectors.withUnsafeMutableBufferPointer { buffer in
                 for (row, id) in sample.enumerated() {
                     try store.readVectors(id..<(id + 1), dimension: dimension, into: buffer.baseAddress! + row * dimension)
+                    if row % Self.scanChunk == Self.scanChunk - 1 { store.releaseMappedPages() }
                 }
+                store.releaseMappedPages()
                 try index.train(buffer.baseAddress!, count: sample.count)
             }
         }
@@ -291,8 +293,12 @@ public final class IndexFolder: @unchecked Sendable {
         return (0..<size).map { $0 * count / size }
     }
 
+    /// Vectors read from the store at a time by scans (adding to FAISS, sampling for training),
+    /// after which the store's pages are released from the process's memory map.
+    static let scanChunk = 16_384
+
     private func add(to index: FaissIndex, range: Range<Int>, dimension: Int) throws {
-        let chunk = 16_384
+        let chunk = Self.scanChunk
         var vectors = [Float](repeating: 0, count: min(chunk, range.count) * dimension)
         var start = range.lowerBound
         while start < range.upperBound {
@@ -302,6 +308,7 @@ public final class IndexFolder: @unchecked Sendable {
                 try store.readVectors(start..<end, dimension: dimension, into: buffer.baseAddress!)
                 try index.add(buffer.baseAddress!, count: end - start, ids: ids)
             }
+            store.releaseMappedPages()
             start = end
         }
     }

@@ -140,6 +140,7 @@ public struct IndexMerge {
         let lexical = try manifest.lexical.map { try LexicalAnalyzer(settings: $0) }.map { analyzer in { (text: String) in analyzer.frequencies(text) } }
         if state.recordsConsumed > 0 && !state.complete { statusLine("resuming after \(state.recordsConsumed) merged passages", status, log) }
         var skip = state.recordsConsumed
+        var merged = 0
         for run in runs {
             var start = run.range.lowerBound
             if skip >= run.range.count {
@@ -167,6 +168,14 @@ public struct IndexMerge {
                     throw IndexError.invalid("\(origin): passage id '\(id)' is also in \(earlier?.path ?? "the same folder"): the folders overlap; merge folders of disjoint passages")
                 }
                 try progress(try store.count())
+                // Both stores' pages read so far leave this process's memory map every scan
+                // chunk (they stay cached): the resident set does not grow with the merge.
+                merged += end - start
+                if merged >= IndexFolder.scanChunk {
+                    merged = 0
+                    source.store.releaseMappedPages()
+                    store.releaseMappedPages()
+                }
                 start = end
             }
         }

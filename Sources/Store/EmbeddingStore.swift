@@ -66,6 +66,11 @@ public final class EmbeddingStore: @unchecked Sendable {
         lengths = lexical?.lengths
     }
 
+    /// Drops this process's mapping of the pages read so far (they stay in the page cache):
+    /// bulk scans call it after each chunk, so that their resident set is a chunk, not the
+    /// store (`LMDBEnvironment.releaseMappedPages`).
+    public func releaseMappedPages() { environment.releaseMappedPages() }
+
     // MARK: Metadata
 
     /// The manifest; nil for a new, empty store.

@@ -41,6 +41,34 @@ import Testing
         #expect(refined.allSatisfy { $0.map(\.rank) == [1, 2, 3, 4, 5] })
     }
 
+    /// Importing 20,000 vectors and building a trained index over them reads every vector
+    /// through the store's memory map; the scans release the pages as they go, so what stays
+    /// resident is a small part of the vectors (memory flat in the collection's size).
+    @Test func importAndRebuildLeaveTheStoreMostlyUnmapped() throws {
+        let dimension = ImportedVectorsTests.built.encoder.dimension, count = 20_000
+        var generator = SeededGenerator(seed: 5)
+        var rows = (0..<(count * dimension)).map { _ in Float.random(in: -1...1, using: &generator) }
+        for r in 0..<count {
+            let norm = (0..<dimension).map { rows[r * dimension + $0] * rows[r * dimension + $0] }.reduce(0, +).squareRoot()
+            for c in 0..<dimension { rows[r * dimension + c] /= norm }
+        }
+        let source = try ImportedVectorsTests().imported(rows: rows)
+        let folder = try IndexFolder(path: TinyModel.temporaryFolder().path, create: true)
+        var options = IndexBuilder.Options()
+        options.factory = "IVF4,Flat"
+        options.commitEvery = 1_000
+        let builder = IndexBuilder(folder: folder, vectors: source, options: options)
+        try builder.prepare(source: "/corpus.tsv", format: "msmarco", model: ImportedVectorsTests.built.encoder.identity(), vectorSource: source.matrix.path)
+        let passages = (0..<count).map { SourcePassage(id: "v\($0)", text: "passage \($0)", line: $0 + 1) }
+        _ = try builder.build(next: IndexFolderTests().reader(passages))
+        let vectorBytes = count * dimension * 4
+        let resident = try MemoryMaps.mappings(of: folder.path + "/store/data.mdb").map(\.residentBytes).reduce(0, +)
+        #expect(resident < vectorBytes / 4, "\(resident) bytes of the store resident after the import (vectors: \(vectorBytes))")
+        try folder.rebuild(factory: "IVF4,Flat", metric: .innerProduct, log: { _ in })
+        let afterRebuild = try MemoryMaps.mappings(of: folder.path + "/store/data.mdb").map(\.residentBytes).reduce(0, +)
+        #expect(afterRebuild < vectorBytes / 4, "\(afterRebuild) bytes resident after the rebuild (vectors: \(vectorBytes))")
+    }
+
     /// A small factor re-scores only the index's own top factor x k: its k best by exact score,
     /// each score the exact inner product of the query with the stored vector.
     @Test func refiningRescoresTheIndexsCandidates() throws {

@@ -35,6 +35,32 @@ import Testing
         #expect(try store.passages(internalIds: [0])[0]?.text == "text of a")
     }
 
+    /// Pages read through the memory map stay in the process's resident set until released;
+    /// released, they are read again (from the page cache) with the same content.
+    @Test func releasingMappedPagesEmptiesTheResidentSet() throws {
+        let path = try TinyModel.temporaryFolder().path
+        let data = path + "/data.mdb"
+        let store = try EmbeddingStore(path: path, create: true)
+        let wide = 256, count = 4_000
+        let rows = (0..<(count * wide)).map { Float($0 % 9_973) / 9_973 }
+        for start in stride(from: 0, to: count, by: 500) {
+            let records = (start..<(start + 500)).map { (id: "p\($0)", text: "text \($0)", origin: "test:\($0)") }
+            _ = try store.append(records, vectors: Array(rows[(start * wide)..<((start + 500) * wide)]), dimension: wide, policy: .error,
+                                 progress: BuildProgress())
+        }
+        var read = [Float](repeating: 0, count: count * wide)
+        try read.withUnsafeMutableBufferPointer { try store.readVectors(0..<count, dimension: wide, into: $0.baseAddress!) }
+        #expect(read == rows)
+        let before = try MemoryMaps.mappings(of: data).map(\.residentBytes).reduce(0, +)
+        #expect(before >= count * wide * 4)
+        store.releaseMappedPages()
+        let after = try MemoryMaps.mappings(of: data).map(\.residentBytes).reduce(0, +)
+        #expect(after <= 16 * 4_096, "\(after) bytes still resident of \(before)")
+        read = [Float](repeating: 0, count: count * wide)
+        try read.withUnsafeMutableBufferPointer { try store.readVectors(0..<count, dimension: wide, into: $0.baseAddress!) }
+        #expect(read == rows)
+    }
+
     @Test func appendsAndReadsBackAcrossReopen() throws {
         let path = try TinyModel.temporaryFolder().path
         do {
